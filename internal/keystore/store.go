@@ -1,0 +1,162 @@
+package keystore
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+)
+
+// Store keeps sealed items in one directory, one file per item
+// (NAME.sealed). It is safe for concurrent use.
+type Store struct {
+	dir     string
+	backend Backend
+
+	mu sync.Mutex // serialises writes of item files
+}
+
+var itemName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,63}$`)
+
+// Open returns a Store over dir, creating dir with mode 0700 if it does not
+// exist. The Store owns backend and closes it in Close.
+func Open(dir string, backend Backend) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open key store %s: %w", dir, err)
+	}
+	return &Store{dir: dir, backend: backend}, nil
+}
+
+// Dir returns the directory holding the sealed items.
+func (s *Store) Dir() string { return s.dir }
+
+// Backend returns the kind of backend that seals the items ("tpm" or
+// "sealed-file").
+func (s *Store) Backend() string { return s.backend.Kind() }
+
+// Close closes the backend.
+func (s *Store) Close() error { return s.backend.Close() }
+
+func (s *Store) path(name string) (string, error) {
+	if !itemName.MatchString(name) {
+		return "", fmt.Errorf("key store item name %q: must match %s", name, itemName)
+	}
+	return filepath.Join(s.dir, name+".sealed"), nil
+}
+
+// Secret unseals the named item. It returns an error wrapping ErrNotFound if
+// the item was never stored, and one wrapping ErrUnseal if its file is
+// foreign, damaged or refused by the backend.
+func (s *Store) Secret(name string) (*Secret, error) {
+	p, err := s.path(name)
+	if err != nil {
+		return nil, err
+	}
+	blob, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read key %s: %w", p, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read key %s: %w", p, err)
+	}
+	pt, err := s.backend.Unseal(name, blob)
+	if err != nil {
+		return nil, fmt.Errorf("unseal key %s: %w", p, err)
+	}
+	return NewSecret(pt), nil
+}
+
+// PutSecret seals v and stores it under name, replacing any earlier value
+// atomically: a crash leaves either the old or the new item, never a mix.
+func (s *Store) PutSecret(name string, v *Secret) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	blob, err := s.backend.Seal(name, v.Bytes())
+	if err != nil {
+		return fmt.Errorf("seal key %s: %w", name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := writeFileAtomic(p, blob, 0o600); err != nil {
+		return fmt.Errorf("write key %s: %w", p, err)
+	}
+	return nil
+}
+
+// EnsureSecret returns the named item, first generating it with size random
+// bytes if it was never stored. A damaged item is an error, never silently
+// replaced.
+func (s *Store) EnsureSecret(name string, size int) (*Secret, error) {
+	v, err := s.Secret(name)
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return v, err
+	}
+	b := make([]byte, size)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	v = NewSecret(b)
+	if err := s.PutSecret(name, v); err != nil {
+		v.Zero()
+		return nil, err
+	}
+	return v, nil
+}
+
+// Identity returns the device's Ed25519 identity key, generating it on
+// first use. The caller should Zero the returned Secret's copy when done;
+// the private key is the Secret's bytes (an ed25519 seed of 32 bytes).
+func (s *Store) Identity() (ed25519.PrivateKey, error) {
+	seed, err := s.EnsureSecret(ItemIdentity, ed25519.SeedSize)
+	if err != nil {
+		return nil, err
+	}
+	defer seed.Zero()
+	if seed.Len() != ed25519.SeedSize {
+		return nil, fmt.Errorf("key store item %s: %d bytes, want %d: %w", ItemIdentity, seed.Len(), ed25519.SeedSize, ErrUnseal)
+	}
+	return ed25519.NewKeyFromSeed(seed.Bytes()), nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path, syncs it, and
+// renames it over path, then syncs the directory.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
