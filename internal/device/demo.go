@@ -1,0 +1,57 @@
+package device
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/medguard/medguard/internal/keystore"
+)
+
+// PrepareDemo sets up a demo device: a state directory (a new temporary one
+// if stateDir is empty), a key-encryption key for the sealed-file key store
+// kept beside it (never inside the state directory), and the demo
+// configuration. It returns a function that adjusts the daemon's Config and
+// one that removes what PrepareDemo created (a given stateDir is kept).
+func PrepareDemo(ctx context.Context, stateDir string, logger *slog.Logger) (func(Config) Config, func(), error) {
+	var root string
+	cleanup := func() {}
+	if stateDir == "" {
+		dir, err := os.MkdirTemp("", "medguard-demo-")
+		if err != nil {
+			return nil, nil, fmt.Errorf("demo: create temporary directory: %w", err)
+		}
+		root = dir
+		stateDir = filepath.Join(root, "state")
+		cleanup = func() { os.RemoveAll(root) }
+	} else {
+		abs, err := filepath.Abs(stateDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		stateDir = abs
+		root = filepath.Dir(stateDir)
+	}
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("demo: create state directory: %w", err)
+	}
+	kek := filepath.Join(root, filepath.Base(stateDir)+".demo-kek")
+	if b, err := keystore.EnsureKEKFile(kek); err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("demo: key-encryption key %s: %w", kek, err)
+	} else {
+		b.Close()
+	}
+	logger.Warn("demo mode: keys are sealed under a key-encryption key in an ordinary file; not for clinical use", "kek", kek)
+	adjust := func(c Config) Config {
+		c.Config.Device.Name = "medguard-demo"
+		c.Config.Device.StateDir = stateDir
+		c.Config.KeyStore.Backend = "sealed-file"
+		c.Config.KeyStore.KEKFile = kek
+		return c
+	}
+	return adjust, cleanup, nil
+}
