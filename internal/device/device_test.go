@@ -1,0 +1,203 @@
+package device
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medguard/medguard/internal/config"
+	"github.com/medguard/medguard/internal/keystore"
+)
+
+// testDevice returns a configuration with a sealed-file key store in a
+// fresh directory, and the state directory.
+func testConfig(t *testing.T) (Config, string) {
+	t.Helper()
+	root := t.TempDir()
+	stateDir := filepath.Join(root, "state")
+	if err := os.Mkdir(stateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	kek := filepath.Join(root, "kek")
+	if err := keystore.CreateKEKFile(kek); err != nil {
+		t.Fatal(err)
+	}
+	c := config.Default()
+	c.Device.StateDir = stateDir
+	c.KeyStore.Backend = "sealed-file"
+	c.KeyStore.KEKFile = kek
+	return Config{Config: c, Console: &bytes.Buffer{}}, stateDir
+}
+
+// boot runs a device until it leaves booting, then stops it. It returns
+// the state reached and Run's error.
+func boot(t *testing.T, cfg Config) (State, error) {
+	t.Helper()
+	d, err := New(cfg)
+	if err != nil {
+		return "", err
+	}
+	ch, cancel := d.Machine.Subscribe(4)
+	defer cancel()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	select {
+	case tr := <-ch:
+		stop()
+		return tr.To, <-done
+	case err := <-done:
+		stop()
+		return d.Machine.State(), err
+	case <-time.After(30 * time.Second):
+		stop()
+		t.Fatal("device did not finish booting in 30 s")
+	}
+	return "", nil
+}
+
+// snapshot describes every file below dir: path, mode and content hash.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var lines []string
+	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, _ := e.Info()
+		h := ""
+		if e.Type().IsRegular() {
+			b, _ := os.ReadFile(p)
+			h = fmt.Sprintf("%x", sha256.Sum256(b))
+		}
+		lines = append(lines, fmt.Sprintf("%s %v %s", p, fi.Mode(), h))
+		return nil
+	})
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+func TestBootAndRestart(t *testing.T) {
+	cfg, stateDir := testConfig(t)
+	for i := range 2 {
+		st, err := boot(t, cfg)
+		if err != nil || st != Operational {
+			t.Fatalf("boot %d: state %s, err %v", i, st, err)
+		}
+	}
+	for _, p := range []string{"keys/identity.sealed", "keys/data-key.sealed", "state.db"} {
+		fi, err := os.Stat(filepath.Join(stateDir, p))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v: readable by others", p, fi.Mode())
+		}
+	}
+}
+
+func TestBootReport(t *testing.T) {
+	cfg, _ := testConfig(t)
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, cancel := d.Machine.Subscribe(1)
+	defer cancel()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	<-ch
+	r := d.Report()
+	stop()
+	<-done
+	var names []string
+	for _, c := range r.Checks {
+		names = append(names, c.Name)
+		if c.Result != Passed {
+			t.Errorf("check %s: %s (%s)", c.Name, c.Result, c.Detail)
+		}
+	}
+	if got := strings.Join(names, ","); !strings.HasPrefix(got, "state-dir,keystore,state-database") {
+		t.Errorf("checks ran in order %s", got)
+	}
+	if r.BootID != d.BootID() || r.Finished.Before(r.Started) {
+		t.Errorf("report %+v", r)
+	}
+}
+
+// Bad input stops the boot with one message naming the file and the
+// reason, and changes nothing on disk.
+func TestBootRefusesBadInput(t *testing.T) {
+	tests := []struct {
+		name    string
+		damage  func(t *testing.T, cfg *Config, stateDir string)
+		wantMsg []string
+	}{
+		{"missing state dir", func(t *testing.T, cfg *Config, stateDir string) {
+			cfg.Config.Device.StateDir = filepath.Join(stateDir, "nope")
+		}, []string{"nope", "does not exist"}},
+		{"state dir readable by others", func(t *testing.T, cfg *Config, stateDir string) {
+			os.Chmod(stateDir, 0o755)
+		}, []string{"state directory", "0755"}},
+		{"corrupt key file", func(t *testing.T, cfg *Config, stateDir string) {
+			p := filepath.Join(stateDir, "keys", "identity.sealed")
+			b, _ := os.ReadFile(p)
+			b[len(b)-3] ^= 0x40
+			os.WriteFile(p, b, 0o600)
+		}, []string{"identity.sealed"}},
+		{"truncated key file", func(t *testing.T, cfg *Config, stateDir string) {
+			p := filepath.Join(stateDir, "keys", "identity.sealed")
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:len(b)/2], 0o600)
+		}, []string{"identity.sealed"}},
+		{"foreign key file", func(t *testing.T, cfg *Config, stateDir string) {
+			// A key file sealed by another device (another KEK).
+			other, otherState := testConfig(t)
+			if st, err := boot(t, other); err != nil || st != Operational {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(filepath.Join(otherState, "keys", "identity.sealed"))
+			os.WriteFile(filepath.Join(stateDir, "keys", "identity.sealed"), b, 0o600)
+		}, []string{"identity.sealed"}},
+		{"missing key-encryption key", func(t *testing.T, cfg *Config, stateDir string) {
+			os.Remove(cfg.Config.KeyStore.KEKFile)
+		}, []string{"kek"}},
+		{"corrupt state database", func(t *testing.T, cfg *Config, stateDir string) {
+			os.WriteFile(filepath.Join(stateDir, "state.db"), bytes.Repeat([]byte{0xAB}, 8192), 0o600)
+		}, []string{"state.db"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, stateDir := testConfig(t)
+			if st, err := boot(t, cfg); err != nil || st != Operational {
+				t.Fatalf("first boot: %s %v", st, err)
+			}
+			tt.damage(t, &cfg, stateDir)
+			before := snapshot(t, filepath.Dir(stateDir))
+			st, err := boot(t, cfg)
+			if err == nil {
+				t.Fatalf("boot succeeded (state %s)", st)
+			}
+			if st == Operational {
+				t.Errorf("device became operational")
+			}
+			for _, w := range tt.wantMsg {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if after := snapshot(t, filepath.Dir(stateDir)); after != before {
+				t.Errorf("a refused boot changed the disk:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+}
