@@ -2,6 +2,8 @@ package keystore
 
 import (
 	"crypto/subtle"
+	"fmt"
+	"io"
 	"log/slog"
 )
 
@@ -56,11 +58,24 @@ func (s *Secret) Zero() {
 	s.b = nil
 }
 
+// The methods below have value receivers so that a Secret printed by value
+// (fmt.Println(*s), a struct holding a Secret) is redacted too.
+
 // String implements fmt.Stringer without revealing the value.
-func (s *Secret) String() string { return "[REDACTED]" }
+func (Secret) String() string { return "[REDACTED]" }
 
 // GoString implements fmt.GoStringer without revealing the value.
-func (s *Secret) GoString() string { return "keystore.Secret([REDACTED])" }
+func (Secret) GoString() string { return "keystore.Secret([REDACTED])" }
+
+// Format implements fmt.Formatter: every verb (%x and %d included) prints
+// the redaction, never the value.
+func (s Secret) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, s.GoString())
+		return
+	}
+	io.WriteString(f, s.String())
+}
 
 // LogValue implements slog.LogValuer without revealing the value.
-func (s *Secret) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
+func (Secret) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,6 +21,9 @@ type Store struct {
 
 	mu sync.Mutex // serialises writes of item files
 }
+
+// maxBlobFile bounds what is read from an item file.
+const maxBlobFile = 64 << 10
 
 var itemName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,63}$`)
 
@@ -57,7 +61,7 @@ func (s *Store) Secret(name string) (*Secret, error) {
 	if err != nil {
 		return nil, err
 	}
-	blob, err := os.ReadFile(p)
+	blob, err := readFileLimited(p, maxBlobFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read key %s: %w", p, ErrNotFound)
 	}
@@ -135,28 +139,28 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := writeSyncClose(f, data, mode); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	d, err := os.Open(dir)
+	return syncDir(dir)
+}
+
+// readFileLimited reads path, refusing files larger than limit bytes.
+func readFileLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer d.Close()
-	return d.Sync()
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, nil
 }
