@@ -28,6 +28,8 @@ import (
 type Config struct {
 	Device   Device   `toml:"device" doc:"The device as a whole."`
 	KeyStore KeyStore `toml:"keystore" doc:"Where the device's secrets are kept and how they are sealed."`
+	Auth     Auth     `toml:"auth" doc:"Accounts, passwords, sessions, throttling of guessing and the setup code."`
+	API      API      `toml:"api" doc:"The HTTPS API with the web console, and the local API for the clinical application."`
 }
 
 // Default returns the configuration with every default.
@@ -35,6 +37,8 @@ func Default() Config {
 	return Config{
 		Device:   defaultDevice(),
 		KeyStore: defaultKeyStore(),
+		Auth:     defaultAuth(),
+		API:      defaultAPI(),
 	}
 }
 
