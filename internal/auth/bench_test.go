@@ -1,0 +1,48 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// configuredParams are the defaults of the [auth] table.
+var configuredParams = Params{Time: 2, MemoryKiB: 19456, Threads: 1}
+
+// BenchmarkLogin measures a whole successful login (throttle check,
+// argon2id at the configured cost, store writes, session creation).
+func BenchmarkLogin(b *testing.B) {
+	f := newFixture(b, func(c *Config) { c.Argon2 = configuredParams })
+	f.provision(b)
+	b.ResetTimer()
+	for i := range b.N {
+		if _, _, err := f.a.Login(context.Background(), "alice", adminPW, fmt.Sprintf("192.0.2.%d:1", i%200), "bearer"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkArgon2idRaw is the physical limit of BenchmarkLogin: one
+// argon2id hash at the same cost and nothing else.
+func BenchmarkArgon2idRaw(b *testing.B) {
+	salt := make([]byte, 16)
+	for range b.N {
+		argon2.IDKey([]byte(adminPW), salt, configuredParams.Time, configuredParams.MemoryKiB, configuredParams.Threads, 32)
+	}
+}
+
+// BenchmarkAuthenticate measures checking a session token (the per-request
+// cost of an authenticated API call).
+func BenchmarkAuthenticate(b *testing.B) {
+	f := newFixture(b)
+	tok, _ := f.provision(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := f.a.Authenticate(ctx, tok, "192.0.2.1:1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
