@@ -1,0 +1,280 @@
+package forward
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/medguard/medguard/internal/eventlog"
+)
+
+// Codes of the forwarder's own security events.
+const (
+	CodeUnreachable = "forward.destination.unreachable"
+	CodeRestored    = "forward.destination.restored"
+	CodeHandshake   = "forward.destination.handshake-failed"
+	CodeTLSWeakened = "forward.tls.weakened"
+	CodeGap         = "forward.log.gap"
+)
+
+// dest is one destination's loop and its state.
+type dest struct {
+	cfg  *Config
+	d    Destination
+	tls  *tls.Config
+	log  *slog.Logger
+	name string
+
+	mu        sync.Mutex // guards the fields below
+	connected bool
+	next      uint64
+	delivered uint64
+	sent      uint64
+	lastErr   string
+	since     time.Time
+}
+
+func newDest(cfg *Config, d Destination) *dest {
+	return &dest{cfg: cfg, d: d, tls: d.tlsConfig(), name: d.Name,
+		log: cfg.Logger.With("part", "forward", "destination", d.Name, "address", d.Address)}
+}
+
+// run connects, streams and reconnects until ctx ends.
+func (d *dest) run(ctx context.Context) {
+	next, err := d.d.Cursor.Load()
+	if err != nil {
+		d.log.Error("cannot read cursor, starting from the oldest entry", "err", err)
+	}
+	next = max(next, 1)
+	d.setPos(next, next)
+	if d.d.MinVersion < tls.VersionTLS13 {
+		d.log.Warn("TLS 1.2 allowed for this destination by configuration")
+		d.record(ctx, CodeTLSWeakened, eventlog.SeverityNotice,
+			fmt.Sprintf("SIEM destination %s accepts TLS 1.2", d.name),
+			"forward.destinations.min_tls_version is set to 1.2 in the configuration",
+			"If the SIEM receiver supports TLS 1.3, set min_tls_version to 1.3.", nil)
+	}
+	retry := d.cfg.RetryMin
+	var downSince time.Time
+	announced := false
+	for ctx.Err() == nil {
+		s, err := dial(ctx, d.cfg.Dial, d.d.Address, d.tls, d.cfg.DialTimeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if downSince.IsZero() {
+				downSince = d.cfg.Now()
+			}
+			d.fail(err)
+			var he *HandshakeError
+			if errors.As(err, &he) {
+				d.record(ctx, CodeHandshake, eventlog.SeverityError,
+					fmt.Sprintf("TLS handshake with SIEM destination %s failed", d.name), err.Error(),
+					"Check that the receiver's certificate is issued by the configured CA and names the configured server; an unexpected certificate can mean an impostor on the network.", nil)
+			}
+			if !announced && d.cfg.Now().Sub(downSince) >= d.cfg.DownAfter {
+				announced = true
+				d.record(ctx, CodeUnreachable, eventlog.SeverityWarning,
+					fmt.Sprintf("SIEM destination %s unreachable", d.name), err.Error(),
+					"Check the SIEM receiver and the network path to it. Events wait in the device's log and are sent when it returns.", nil)
+			}
+			sleep(ctx, retry)
+			retry = min(2*retry, d.cfg.RetryMax)
+			continue
+		}
+		retry = d.cfg.RetryMin
+		if announced {
+			d.record(ctx, CodeRestored, eventlog.SeverityNotice,
+				fmt.Sprintf("SIEM destination %s reachable again", d.name),
+				fmt.Sprintf("unreachable since %s", downSince.UTC().Format(time.RFC3339)),
+				"None: the backlog is being sent.", map[string]string{"backlog_from": strconv.FormatUint(next, 10)})
+		}
+		announced, downSince = false, time.Time{}
+		d.setConnected(true, "")
+		d.log.Info("connected", "from", next, "tls", tls.VersionName(s.tls.ConnectionState().Version))
+		next, err = d.stream(ctx, s, next)
+		s.tls.Close()
+		d.store(next)
+		d.setConnected(false, errString(err))
+		if ctx.Err() == nil {
+			d.log.Warn("connection lost, resending from the last delivered entry", "from", next, "err", err)
+			downSince = d.cfg.Now()
+			sleep(ctx, d.cfg.RetryMin)
+		}
+	}
+}
+
+// stream sends entries from next on until the connection fails or ctx
+// ends, and returns the entry to resend from.
+func (d *dest) stream(ctx context.Context, s *session, next uint64) (uint64, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// The receiver never speaks in RFC 5425: a read returns only when it
+	// closes the connection.
+	go func() {
+		var b [1]byte
+		_, err := s.tls.Read(b[:])
+		cancel(fmt.Errorf("receiver closed the connection: %w", err))
+	}()
+	rw := newRewind(next, d.cfg.ResendWindow)
+	w := bufio.NewWriterSize(s.tls, 32<<10)
+	stored := d.cfg.Now()
+	var frame []byte
+	for {
+		if ctx.Err() != nil {
+			return rw.reset(), context.Cause(ctx)
+		}
+		entries, err := d.cfg.Source.Read(next, d.cfg.Batch)
+		if err != nil {
+			return rw.reset(), fmt.Errorf("read event log at %d: %w", next, err)
+		}
+		if len(entries) > 0 && entries[0].Event.Seq > next {
+			d.gap(ctx, next, entries[0].Event.Seq)
+		}
+		for _, e := range entries {
+			frame, err = d.frame(frame[:0], e)
+			if err != nil {
+				d.log.Error("entry cannot be sent", "seq", e.Event.Seq, "err", err)
+				continue
+			}
+			if _, err := w.Write(frame); err != nil {
+				return rw.reset(), fmt.Errorf("send to %s: %w", d.d.Address, err)
+			}
+			next = e.Event.Seq + 1
+		}
+		s.wire.SetWriteDeadline(d.cfg.Now().Add(d.cfg.WriteTimeout))
+		if err := w.Flush(); err != nil {
+			return rw.reset(), fmt.Errorf("send to %s: %w", d.d.Address, err)
+		}
+		now := d.cfg.Now()
+		rw.flushed(next, s.wire.written.Load())
+		safe := rw.acked(s.wire.ackedBytes(), now)
+		d.sentN(len(entries), next, safe)
+		if now.Sub(stored) >= d.cfg.StoreEvery {
+			d.store(safe)
+			stored = now
+		}
+		if len(entries) < d.cfg.Batch {
+			wctx, wcancel := context.WithTimeout(ctx, d.cfg.ResendWindow/2)
+			err := d.cfg.Source.Wait(wctx, next-1)
+			wcancel()
+			if err != nil && wctx.Err() == nil {
+				return rw.reset(), fmt.Errorf("wait on event log: %w", err)
+			}
+		}
+	}
+}
+
+// frame appends e as an RFC 5425 frame: MSG-LEN SP SYSLOG-MSG.
+func (d *dest) frame(dst []byte, e Entry) ([]byte, error) {
+	msg, err := d.d.Format.build(header{device: d.cfg.Device, facility: d.cfg.Facility}, e)
+	if err != nil {
+		return dst, err
+	}
+	if len(msg) > MaxMessageSize {
+		return dst, &FormatError{e.Event.Seq, "size", fmt.Sprintf("%d bytes, more than %d", len(msg), MaxMessageSize)}
+	}
+	dst = strconv.AppendInt(dst, int64(len(msg)), 10)
+	dst = append(dst, ' ')
+	return append(dst, msg...), nil
+}
+
+// gap reports entries that the log no longer held when their turn came.
+func (d *dest) gap(ctx context.Context, from, to uint64) {
+	d.log.Error("entries were pruned from the log before they were forwarded", "from", from, "to", to-1)
+	d.record(ctx, CodeGap, eventlog.SeverityError,
+		fmt.Sprintf("entries %d to %d were never forwarded to %s", from, to-1, d.name),
+		"the log pruned them while the SIEM destination was unreachable",
+		"Collect the device's log directly (medguard log export) to close the gap in the SIEM, and check why the SIEM was unreachable for so long.",
+		map[string]string{"from": strconv.FormatUint(from, 10), "to": strconv.FormatUint(to-1, 10)})
+}
+
+// record writes one of the forwarder's own events, if a recorder is set.
+func (d *dest) record(ctx context.Context, code string, sev eventlog.Severity, msg, cause, action string, fields map[string]string) {
+	if d.cfg.Recorder == nil {
+		return
+	}
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	fields["destination"] = d.name
+	fields["address"] = d.d.Address
+	_, err := d.cfg.Recorder.Record(ctx, eventlog.Event{
+		Code: code, Category: eventlog.CategoryLog, Severity: sev, Actor: "system", Source: "forward",
+		Message: msg, Cause: cause, Action: action, Fields: fields,
+	})
+	if err != nil && ctx.Err() == nil {
+		d.log.Error("cannot record event", "code", code, "err", err)
+	}
+}
+
+func (d *dest) store(next uint64) {
+	if err := d.d.Cursor.Store(next); err != nil {
+		d.log.Error("cannot store cursor", "next", next, "err", err)
+	}
+}
+
+func (d *dest) setPos(next, delivered uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.next, d.delivered = next, delivered
+}
+
+func (d *dest) sentN(n int, next, delivered uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.sent += uint64(n)
+	d.next, d.delivered = next, delivered
+}
+
+func (d *dest) setConnected(c bool, lastErr string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c != d.connected {
+		d.since = d.cfg.Now()
+	}
+	d.connected = c
+	if lastErr != "" {
+		d.lastErr = lastErr
+	}
+}
+
+func (d *dest) fail(err error) {
+	d.log.Warn("cannot connect", "err", err)
+	d.setConnected(false, err.Error())
+}
+
+func (d *dest) status(last uint64) Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := Status{Name: d.name, Address: d.d.Address, Connected: d.connected, Next: d.next,
+		Delivered: d.delivered, Sent: d.sent, LastError: d.lastErr, Since: d.since}
+	if last+1 > d.delivered {
+		st.Backlog = last + 1 - d.delivered
+	}
+	return st
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,113 @@
+package forward_test
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/medguard/medguard/internal/eventlog/eventlogtest"
+	"github.com/medguard/medguard/internal/forward"
+	"github.com/medguard/medguard/internal/forward/forwardtest"
+)
+
+// startForwarder runs a forwarder from src to the destinations until the
+// test ends; it returns a function that stops it.
+func startForwarder(t testing.TB, cfg forward.Config) (*forward.Forwarder, func()) {
+	t.Helper()
+	if cfg.Device == "" {
+		cfg.Device = "icu-monitor-7"
+	}
+	if cfg.Facility == 0 {
+		cfg.Facility = 13
+	}
+	if cfg.RetryMin == 0 {
+		cfg.RetryMin, cfg.RetryMax = 20*time.Millisecond, 200*time.Millisecond
+	}
+	if cfg.ResendWindow == 0 {
+		cfg.ResendWindow = 300 * time.Millisecond
+	}
+	f, err := forward.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); f.Run(context.Background()) }()
+	var once sync.Once
+	stop := func() { once.Do(func() { f.Close(); wg.Wait() }) }
+	t.Cleanup(stop)
+	return f, stop
+}
+
+func rsyslogDest(r *forwardtest.Rsyslog, name string) forward.Destination {
+	return forward.Destination{Name: name, Address: r.Addr(), RootCAs: r.CA.Pool(), ServerName: "localhost",
+		Cursor: &forwardtest.MemCursor{}}
+}
+
+// checkReceived parses every line rsyslog wrote with our parser and
+// rsyslog's, and returns how often each sequence number arrived.
+func checkReceived(t *testing.T, r *forwardtest.Rsyslog, src *forwardtest.Source) map[uint64]int {
+	t.Helper()
+	seen := map[uint64]int{}
+	for i, l := range forwardtest.Lines(t, r.Out) {
+		m, err := forward.ParseMessage([]byte(l))
+		if err != nil {
+			t.Fatalf("out.log line %d does not parse: %v\n%s", i+1, err, l)
+		}
+		want := src.Entry(m.Seq)
+		if string(m.Line) != string(want.Line) || fmt.Sprintf("%x", m.MAC) != fmt.Sprintf("%x", want.MAC) {
+			t.Fatalf("out.log line %d: entry %d arrived changed:\n%s\nwant line %s", i+1, m.Seq, l, want.Line)
+		}
+		seen[m.Seq]++
+	}
+	for i, l := range forwardtest.Lines(t, r.Parsed) {
+		// rsyslog's own parser: protocol version 1, our APP-NAME and SD.
+		if !strings.HasPrefix(l, "1|medguard|") || !strings.Contains(l, "[medguard@32473 ") {
+			t.Fatalf("rsyslog did not parse message %d as RFC 5424: %s", i+1, l)
+		}
+	}
+	return seen
+}
+
+func TestRsyslogReceivesEveryEntry(t *testing.T) {
+	r := forwardtest.StartRsyslog(t, forwardtest.RsyslogOptions{})
+	src := forwardtest.NewSource()
+	src.AppendN(500, "system.test")
+	rec := &eventlogtest.Memory{}
+	_, stop := startForwarder(t, forward.Config{Source: src, Recorder: rec,
+		Destinations: []forward.Destination{rsyslogDest(r, "siem")}})
+	src.AppendN(500, "system.later")
+	r.WaitLines(r.Out, 1000, 20*time.Second)
+	stop()
+	seen := checkReceived(t, r, src)
+	for s := uint64(1); s <= 1000; s++ {
+		if seen[s] == 0 {
+			t.Fatalf("entry %d never arrived", s)
+		}
+	}
+}
+
+func TestRsyslogCEF(t *testing.T) {
+	r := forwardtest.StartRsyslog(t, forwardtest.RsyslogOptions{})
+	src := forwardtest.NewSource()
+	src.AppendN(50, "system.test")
+	d := rsyslogDest(r, "arcsight")
+	d.Format = forward.FormatCEF
+	startForwarder(t, forward.Config{Source: src, Destinations: []forward.Destination{d}})
+	lines := r.WaitLines(r.Out, 50, 20*time.Second)
+	for i, l := range lines {
+		if !strings.Contains(l, " CEF:0|medguard|medguard|1|system.test|") {
+			t.Fatalf("line %d is not CEF: %s", i+1, l)
+		}
+	}
+	seen := checkReceived(t, r, src)
+	if len(seen) != 50 {
+		t.Fatalf("%d distinct entries arrived, want 50", len(seen))
+	}
+}
+
+var _ = tls.VersionTLS12
