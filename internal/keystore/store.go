@@ -10,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strings"
 	"sync"
+	"time"
 )
 
 // Store keeps sealed items in one directory, one file per item
@@ -19,7 +22,9 @@ type Store struct {
 	dir     string
 	backend Backend
 
-	mu sync.Mutex // serialises writes of item files
+	mu sync.Mutex // serialises writes of item and certificate files
+
+	now func() time.Time // the clock; nil: time.Now (tests set it)
 }
 
 // maxBlobFile bounds what is read from an item file.
@@ -45,6 +50,22 @@ func (s *Store) Backend() string { return s.backend.Kind() }
 
 // Close closes the backend.
 func (s *Store) Close() error { return s.backend.Close() }
+
+// Items returns the names of the items stored, sorted. It unseals nothing.
+func (s *Store) Items() ([]string, error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("list key store %s: %w", s.dir, err)
+	}
+	var names []string
+	for _, e := range ents {
+		if n, ok := strings.CutSuffix(e.Name(), ".sealed"); ok && e.Type().IsRegular() && itemName.MatchString(n) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
 
 func (s *Store) path(name string) (string, error) {
 	if !itemName.MatchString(name) {
@@ -127,6 +148,22 @@ func (s *Store) Identity() (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("key store item %s: %d bytes, want %d: %w", ItemIdentity, seed.Len(), ed25519.SeedSize, ErrUnseal)
 	}
 	return ed25519.NewKeyFromSeed(seed.Bytes()), nil
+}
+
+// IdentityPublic returns the device's Ed25519 identity public key without
+// creating the identity: an error wrapping ErrNotFound if there is none.
+func (s *Store) IdentityPublic() (ed25519.PublicKey, error) {
+	seed, err := s.Secret(ItemIdentity)
+	if err != nil {
+		return nil, err
+	}
+	defer seed.Zero()
+	if seed.Len() != ed25519.SeedSize {
+		return nil, fmt.Errorf("key store item %s: %d bytes, want %d: %w", ItemIdentity, seed.Len(), ed25519.SeedSize, ErrUnseal)
+	}
+	priv := ed25519.NewKeyFromSeed(seed.Bytes())
+	defer clear(priv)
+	return append(ed25519.PublicKey(nil), priv.Public().(ed25519.PublicKey)...), nil
 }
 
 // writeFileAtomic writes data to a temporary file beside path, syncs it, and

@@ -26,10 +26,11 @@ import (
 // seals at most 128 bytes). The GCM additional data is everything before the
 // ciphertext followed by a zero byte and the item name: the PCR selection,
 // the TPM object and the item a blob belongs to are all bound.
+const tpmBlobVersion byte = 1
+
 const (
-	tpmBlobVersion byte = 1
-	tpmPCRMapSize       = 3
-	tpmDataKeySize      = 32
+	tpmPCRMapSize  = 3
+	tpmDataKeySize = 32
 	// maxTPMArea bounds the public and private areas read from a blob.
 	maxTPMArea = 1024
 )

@@ -1,0 +1,99 @@
+package keystore
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestOpenFromConfigSealedFile(t *testing.T) {
+	state := t.TempDir()
+	kek := filepath.Join(t.TempDir(), "kek")
+	if err := CreateKEKFile(kek); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenFromConfig(state, Config{Backend: BackendSealedFile, KEKFile: kek})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Dir() != filepath.Join(state, "keys") || s.Backend() != "sealed-file" {
+		t.Fatalf("dir %s backend %s", s.Dir(), s.Backend())
+	}
+	if fi, _ := os.Stat(s.Dir()); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("keys dir mode %v", fi.Mode())
+	}
+	if _, err := s.IdentityPublic(); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("IdentityPublic before creation: %v", err)
+	}
+	id, err := s.Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := s.IdentityPublic()
+	if err != nil || !pub.Equal(id.Public()) {
+		t.Fatalf("IdentityPublic: %v", err)
+	}
+	s.EnsureSecret(ItemDataKey, 32)
+	items, _ := s.Items()
+	if !slices.Equal(items, []string{ItemDataKey, ItemIdentity}) {
+		t.Fatalf("items %v", items)
+	}
+	if fi, _ := os.Stat(filepath.Join(s.Dir(), "identity.sealed")); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("item file mode %v", fi.Mode())
+	}
+}
+
+func TestOpenFromConfigErrors(t *testing.T) {
+	state := t.TempDir()
+	for _, tc := range []struct {
+		name, dir string
+		c         Config
+		want      string
+	}{
+		{"missing state dir", filepath.Join(state, "nope"), Config{Backend: BackendSealedFile}, "nope"},
+		{"unknown backend", state, Config{Backend: "hsm"}, `"hsm"`},
+		{"missing kek", state, Config{Backend: BackendSealedFile, KEKFile: filepath.Join(state, "kek")}, "kek"},
+		{"missing tpm", state, Config{Backend: BackendTPM, TPMDevice: filepath.Join(state, "tpmrm0")}, "tpmrm0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := OpenFromConfig(tc.dir, tc.c)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one naming %s", err, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(state, "keys")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a failed open created the keys directory")
+	}
+}
+
+// TestStoreDamagedItemNamesFile: the boot stops with a message naming the
+// damaged file, and the item is not replaced.
+func TestStoreDamagedItemNamesFile(t *testing.T) {
+	kek := newKEK(t)
+	b, _ := NewFileBackend(kek)
+	s, _ := Open(t.TempDir(), b)
+	defer s.Close()
+	if _, err := s.Identity(); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(s.Dir(), "identity.sealed")
+	data, _ := os.ReadFile(p)
+	data[len(data)-1] ^= 1
+	os.WriteFile(p, data, 0o600)
+	_, err := s.Identity()
+	if !errors.Is(err, ErrUnseal) || !strings.Contains(err.Error(), p) {
+		t.Fatalf("err = %v, want ErrUnseal naming %s", err, p)
+	}
+	if now, _ := os.ReadFile(p); string(now) != string(data) {
+		t.Fatal("damaged item was replaced")
+	}
+	os.WriteFile(p, make([]byte, maxBlobFile+1), 0o600)
+	if _, err := s.Secret(ItemIdentity); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("huge item file: %v", err)
+	}
+}
