@@ -30,6 +30,8 @@ type Config struct {
 	KeyStore KeyStore `toml:"keystore" doc:"Where the device's secrets are kept and how they are sealed."`
 	Auth     Auth     `toml:"auth" doc:"Accounts, passwords, sessions, throttling of guessing and the setup code."`
 	API      API      `toml:"api" doc:"The HTTPS API with the web console, and the local API for the clinical application."`
+	Notify   Notify   `toml:"notify" doc:"Notifications with cause and recommended action: the clinical warnings, the admin inbox and its live stream."`
+	Forward  Forward  `toml:"forward" doc:"Forwarding of the Security Event Log to the hospital's SIEMs: RFC 5424 over TLS (RFC 5425) or CEF, store and forward."`
 }
 
 // Default returns the configuration with every default.
@@ -39,6 +41,8 @@ func Default() Config {
 		KeyStore: defaultKeyStore(),
 		Auth:     defaultAuth(),
 		API:      defaultAPI(),
+		Notify:   defaultNotify(),
+		Forward:  defaultForward(),
 	}
 }
 
