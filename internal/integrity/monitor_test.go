@@ -1,0 +1,97 @@
+package integrity
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// waitEvent polls the recorder for an event with code and path.
+func waitEvent(t *testing.T, f *fixture, code, path string) map[string]string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, e := range f.rec.Events() {
+			if e.Code == code && e.Fields["path"] == path {
+				return e.Fields
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("no %s for %s; events %v", code, path, f.rec.Codes())
+	return nil
+}
+
+func TestMonitorDetectsChangesWhileRunning(t *testing.T) {
+	f := newFixture(t)
+	c := f.checker(t, 1)
+	c.cfg.RehashBudget = 0.001 // the re-hash is slow here: inotify must find these
+	if _, err := c.VerifyBoot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+	time.Sleep(100 * time.Millisecond) // let the watcher start
+
+	flipByte(t, filepath.Join(f.root, "bin/app"), 64)
+	fields := waitEvent(t, f, "integrity.file.changed", "bin/app")
+	if fields["via"] != "inotify" || fields["detected"] == "" || fields["latency"] == "" {
+		t.Fatalf("finding fields = %v", fields)
+	}
+	write(t, filepath.Join(f.root, "newdir/sub/tool"), "#!/bin/sh\n", 0o755)
+	waitEvent(t, f, "integrity.file.unlisted-executable", "newdir/sub/tool")
+	rm(t, filepath.Join(f.root, "share/doc/README.md"))
+	waitEvent(t, f, "integrity.file.missing", "share/doc/README.md")
+	if len(f.dev.Codes()) == 0 {
+		t.Fatal("device not told")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRehashFindsWhatTheWatcherMissed: a change made while no watcher ran
+// is found by the re-hash.
+func TestRehashFindsWhatTheWatcherMissed(t *testing.T) {
+	f := newFixture(t)
+	c := f.checker(t, 1)
+	if _, err := c.VerifyBoot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, filepath.Join(f.root, "lib/libdemo.so.1"), 3)
+	if err := os.Chmod(filepath.Join(f.root, "etc/app.toml"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	th := &throttle{ctx: context.Background(), budget: 1, now: time.Now, mark: time.Now()}
+	n, ok := c.rehashPass(context.Background(), c.Verified().Manifest, th)
+	if !ok || n == 0 {
+		t.Fatalf("rehashPass = %d, %v", n, ok)
+	}
+	fields := waitEvent(t, f, "integrity.file.changed", "lib/libdemo.so.1")
+	if fields["via"] != "rehash" {
+		t.Fatalf("via = %q", fields["via"])
+	}
+	waitEvent(t, f, "integrity.file.mode", "etc/app.toml")
+	// Reported once: a second pass adds no events.
+	before := len(f.rec.Events())
+	c.rehashPass(context.Background(), c.Verified().Manifest, th)
+	if after := len(f.rec.Events()); after != before {
+		t.Fatalf("second pass recorded %d more events", after-before)
+	}
+}
+
+func TestRunIdleWithoutVerifiedManifest(t *testing.T) {
+	f := newFixture(t)
+	c := f.checker(t, 1)
+	done := make(chan error)
+	go func() { done <- c.Run(context.Background()) }()
+	c.Close()
+	c.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
