@@ -26,23 +26,25 @@ import (
 
 // Config is the whole configuration of medguardd.
 type Config struct {
-	Device   Device   `toml:"device" doc:"The device as a whole."`
-	KeyStore KeyStore `toml:"keystore" doc:"Where the device's secrets are kept and how they are sealed."`
-	Auth     Auth     `toml:"auth" doc:"Accounts, passwords, sessions, throttling of guessing and the setup code."`
-	API      API      `toml:"api" doc:"The HTTPS API with the web console, and the local API for the clinical application."`
-	Notify   Notify   `toml:"notify" doc:"Notifications with cause and recommended action: the clinical warnings, the admin inbox and its live stream."`
-	Forward  Forward  `toml:"forward" doc:"Forwarding of the Security Event Log to the hospital's SIEMs: RFC 5424 over TLS (RFC 5425) or CEF, store and forward."`
+	Device    Device    `toml:"device" doc:"The device as a whole."`
+	KeyStore  KeyStore  `toml:"keystore" doc:"Where the device's secrets are kept and how they are sealed."`
+	Auth      Auth      `toml:"auth" doc:"Accounts, passwords, sessions, throttling of guessing and the setup code."`
+	API       API       `toml:"api" doc:"The HTTPS API with the web console, and the local API for the clinical application."`
+	Notify    Notify    `toml:"notify" doc:"Notifications with cause and recommended action: the clinical warnings, the admin inbox and its live stream."`
+	Forward   Forward   `toml:"forward" doc:"Forwarding of the Security Event Log to the hospital's SIEMs: RFC 5424 over TLS (RFC 5425) or CEF, store and forward."`
+	Integrity Integrity `toml:"integrity" doc:"Software integrity: the signed manifest of the software root, the maker's trusted keys, and the checks at boot and while running."`
 }
 
 // Default returns the configuration with every default.
 func Default() Config {
 	return Config{
-		Device:   defaultDevice(),
-		KeyStore: defaultKeyStore(),
-		Auth:     defaultAuth(),
-		API:      defaultAPI(),
-		Notify:   defaultNotify(),
-		Forward:  defaultForward(),
+		Device:    defaultDevice(),
+		KeyStore:  defaultKeyStore(),
+		Auth:      defaultAuth(),
+		API:       defaultAPI(),
+		Notify:    defaultNotify(),
+		Forward:   defaultForward(),
+		Integrity: defaultIntegrity(),
 	}
 }
 
