@@ -1,0 +1,104 @@
+package sbom
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// File is one regular file of the software tree.
+type File struct {
+	Path   string // slash-separated, relative to the tree's root
+	Size   int64
+	SHA256 string // lower-case hex
+}
+
+// FileSource lists the files of a release and opens them. The release
+// manifest of internal/integrity is the intended source (it already holds
+// paths and SHA-256); Walk is the stand-in that reads a directory.
+type FileSource interface {
+	// Files returns every regular file, sorted by path.
+	Files(ctx context.Context) ([]File, error)
+	// Open opens a listed file for reading its build information.
+	Open(path string) (*os.File, error)
+}
+
+// Walk is a FileSource over a directory tree: it hashes every regular file
+// and ignores symlinks and special files.
+type Walk struct{ Root string }
+
+// Files implements FileSource.
+func (w Walk) Files(ctx context.Context) ([]File, error) {
+	var out []File
+	err := filepath.WalkDir(w.Root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(w.Root, p)
+		if err != nil {
+			return err
+		}
+		sum, size, err := hashFile(p)
+		if err != nil {
+			return err
+		}
+		out = append(out, File{Path: filepath.ToSlash(rel), Size: size, SHA256: sum})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list software tree %s: %w", w.Root, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// Open implements FileSource.
+func (w Walk) Open(path string) (*os.File, error) {
+	return os.Open(filepath.Join(w.Root, filepath.FromSlash(path)))
+}
+
+// Listed is a FileSource whose list comes from elsewhere (the release
+// manifest): files are opened below Root, and the hashes are those of the
+// list, not recomputed.
+type Listed struct {
+	Root string
+	List []File
+}
+
+// Files implements FileSource.
+func (l Listed) Files(context.Context) ([]File, error) {
+	out := append([]File(nil), l.List...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// Open implements FileSource.
+func (l Listed) Open(path string) (*os.File, error) {
+	return os.Open(filepath.Join(l.Root, filepath.FromSlash(path)))
+}
+
+func hashFile(p string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
