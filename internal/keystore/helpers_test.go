@@ -2,6 +2,8 @@ package keystore
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"testing"
 )
@@ -37,4 +39,12 @@ func newTestStore(t testing.TB) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// randomPassphrase returns a passphrase generated for one test: no
+// password is ever written into the tests.
+func randomPassphrase() []byte {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return []byte(hex.EncodeToString(b))
 }

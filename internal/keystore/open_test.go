@@ -1,7 +1,12 @@
 package keystore
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,4 +101,55 @@ func TestStoreDamagedItemNamesFile(t *testing.T) {
 	if _, err := s.Secret(ItemIdentity); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("huge item file: %v", err)
 	}
+}
+
+// TestNoPlaintextOnDisk is the attack test of sealing at rest: after every
+// item and the certificate exist, no file in the key store holds any
+// item's value, or the KEK, in any common encoding.
+func TestNoPlaintextOnDisk(t *testing.T) {
+	state := t.TempDir()
+	kek := filepath.Join(t.TempDir(), "kek")
+	CreateKEKFile(kek)
+	s, err := OpenFromConfig(state, Config{Backend: BackendSealedFile, KEKFile: kek})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.EnsureTLSCertificate([]string{"dev.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExportLogVerifier(io.Discard, "dev", randomPassphrase()); err != nil {
+		t.Fatal(err)
+	}
+	s.EnsureSecret(ItemDataKey, 32)
+	kekBytes, _ := os.ReadFile(kek)
+	secrets := [][]byte{kekBytes}
+	names, _ := s.Items()
+	for _, n := range names {
+		v, err := s.Secret(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets = append(secrets, v.Bytes())
+	}
+	if len(secrets) != 5 {
+		t.Fatalf("want the KEK and 4 items, have %d secrets", len(secrets))
+	}
+	filepath.WalkDir(state, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, _ := os.ReadFile(p)
+		for _, sec := range secrets {
+			for _, enc := range [][]byte{sec, []byte(hex.EncodeToString(sec)), []byte(base64.StdEncoding.EncodeToString(sec))} {
+				if bytes.Contains(data, enc[:16]) {
+					t.Errorf("%s contains a secret in plaintext", p)
+				}
+			}
+		}
+		if bytes.Contains(data, []byte("PRIVATE KEY")) {
+			t.Errorf("%s contains a PEM private key", p)
+		}
+		return nil
+	})
 }

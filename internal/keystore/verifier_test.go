@@ -11,7 +11,7 @@ import (
 func TestLogVerifierRoundTrip(t *testing.T) {
 	s := newTestStore(t)
 	var buf bytes.Buffer
-	pass := []byte("correct horse battery")
+	pass := randomPassphrase()
 	if err := s.ExportLogVerifier(&buf, "icu-monitor-7", pass); err != nil {
 		t.Fatal(err)
 	}
@@ -42,10 +42,10 @@ func TestLogVerifierRoundTrip(t *testing.T) {
 func TestLogVerifierWrongPassphrase(t *testing.T) {
 	s := newTestStore(t)
 	var buf bytes.Buffer
-	if err := s.ExportLogVerifier(&buf, "dev", []byte("passphrase-one")); err != nil {
+	if err := s.ExportLogVerifier(&buf, "dev", randomPassphrase()); err != nil {
 		t.Fatal(err)
 	}
-	_, err := ReadLogVerifier(&buf, []byte("passphrase-two"))
+	_, err := ReadLogVerifier(&buf, randomPassphrase())
 	if !errors.Is(err, ErrWrongPassphrase) {
 		t.Fatalf("err = %v, want ErrWrongPassphrase", err)
 	}
@@ -54,7 +54,7 @@ func TestLogVerifierWrongPassphrase(t *testing.T) {
 func TestLogVerifierTampered(t *testing.T) {
 	s := newTestStore(t)
 	var buf bytes.Buffer
-	pass := []byte("passphrase-one")
+	pass := randomPassphrase()
 	if err := s.ExportLogVerifier(&buf, "dev", pass); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestLogVerifierTampered(t *testing.T) {
 
 func TestLogVerifierRefusesShortPassphrase(t *testing.T) {
 	s := newTestStore(t)
-	if err := s.ExportLogVerifier(new(bytes.Buffer), "dev", []byte("short")); err == nil {
+	if err := s.ExportLogVerifier(new(bytes.Buffer), "dev", randomPassphrase()[:7]); err == nil {
 		t.Fatal("short passphrase accepted")
 	}
 }
@@ -130,13 +130,14 @@ func FuzzParseLogVerifier(f *testing.F) {
 func FuzzReadLogVerifier(f *testing.F) {
 	s := newTestStore(f)
 	var buf bytes.Buffer
-	if err := s.ExportLogVerifier(&buf, "dev", []byte("fuzz-passphrase")); err != nil {
+	pass := randomPassphrase()
+	if err := s.ExportLogVerifier(&buf, "dev", pass); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
 	f.Add([]byte("age-encryption.org/v1\n-> scrypt AAAA 10\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		v, err := ReadLogVerifier(bytes.NewReader(in), []byte("fuzz-passphrase"))
+		v, err := ReadLogVerifier(bytes.NewReader(in), pass)
 		if err == nil {
 			v.Zero()
 		}
