@@ -3,11 +3,30 @@
 // log's root MAC key and a data-encryption key for secrets at rest.
 //
 // The model has two layers. A Backend seals and unseals opaque blobs: the
-// TPM 2.0 backend binds them to the device's TPM (optionally to PCR values),
-// the sealed-file backend encrypts them with AES-256-GCM under a
-// key-encryption key from a configured source. A Store keeps one sealed blob
-// per named item in its directory (written atomically, mode 0600) and turns
-// them into typed keys. Nothing is ever written to disk in plaintext.
+// TPM 2.0 backend (TPMBackend) binds them to the device's TPM, optionally
+// to PCR values; the sealed-file backend (FileBackend) encrypts them with
+// AES-256-GCM under a key-encryption key read from a file. A Store keeps
+// one sealed blob per named item in its directory (NAME.sealed, written
+// atomically, mode 0600) and turns them into typed keys: Identity,
+// TLSCertificate, Secret. Nothing secret is ever written to disk in
+// plaintext; the TLS certificate chain, which is public, lies beside the
+// items as tls-cert.pem.
+//
+// Every blob names its backend and format version in a common header
+// (blob.go) and binds the item name, so that a blob from another device,
+// another backend, another item, or one that was changed, truncated or
+// extended is refused with an error wrapping ErrUnseal that names the file
+// and says which of these it is. ErrUnseal is a security failure, never
+// I/O trouble: the boot stops on it.
+//
+// OpenFromConfig opens the store of a state directory with the backend
+// of the [keystore] configuration table. ExportLogVerifier and
+// ReadLogVerifier carry the event log's root key and the device's public
+// identity, encrypted under a passphrase, to an offline verifier.
+//
+// Secrets are *Secret values: they never print (every fmt verb and slog
+// redact them), compare in constant time and are zeroed by Zero. Backends
+// zero their keys in Close. See docs/keys.md.
 package keystore
 
 import (
