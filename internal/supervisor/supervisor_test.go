@@ -51,13 +51,12 @@ func (d *device) Codes() []string {
 }
 
 type env struct {
-	root   string
-	ck     *integrity.Checker
-	rec    *eventlogtest.Memory
-	dev    *device
-	out    *syncBuffer
-	sup    *Supervisor
-	events func() []string
+	root string
+	ck   *integrity.Checker
+	rec  *eventlogtest.Memory
+	dev  *device
+	out  *syncBuffer
+	sup  *Supervisor
 }
 
 func put(t *testing.T, p string, data []byte, mode os.FileMode) {

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/medguard/medguard/internal/integrity"
+)
+
+// The release side of software integrity (docs/integrity.md): the maker's
+// signing keys and signed manifests.
+
+func init() {
+	register(&command{
+		name:    "release keygen",
+		summary: "create a release signing key (private key file encrypted with a passphrase)",
+		usage:   "medguard release keygen --out KEYFILE [--pub PUBFILE] [--passphrase-file FILE] [--work-factor N] [--json]",
+		example: "MEDGUARD_RELEASE_PASSPHRASE='correct horse battery staple' medguard release keygen --out maker.key --pub maker.pub\n" +
+			"# then put the printed public key into [integrity] trusted_keys",
+		run: runKeygen,
+	})
+	register(&command{
+		name:    "release manifest",
+		summary: "write the signed manifest of every file under a software root",
+		usage:   "medguard release manifest --key KEYFILE [--key KEYFILE …] --product ID --version V --security-version N [--out FILE] [--passphrase-file FILE] ROOT",
+		example: "MEDGUARD_RELEASE_PASSPHRASE=… medguard release manifest --key maker.key --product vitalsim --version 1.4.2 --security-version 7 --out manifest.dsse.json ./rootfs/opt/medguard/software",
+		run:     runReleaseManifest,
+	})
+}
+
+// multiFlag collects a repeated flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// passphrase reads the passphrase from a file (first line) or from
+// MEDGUARD_RELEASE_PASSPHRASE; it is never taken from the command line,
+// where other users could see it.
+func passphrase(e *env, file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read passphrase: %w", err)
+		}
+		p, _, _ := strings.Cut(string(b), "\n")
+		if p = strings.TrimRight(p, "\r"); p == "" {
+			return "", fmt.Errorf("passphrase file %s: empty first line", file)
+		}
+		return p, nil
+	}
+	if p := e.getenv("MEDGUARD_RELEASE_PASSPHRASE"); p != "" {
+		return p, nil
+	}
+	return "", usagef("no passphrase: give --passphrase-file FILE or set MEDGUARD_RELEASE_PASSPHRASE")
+}
+
+func runKeygen(_ context.Context, e *env, args []string) error {
+	fs := newFlags("release keygen")
+	out := fs.String("out", "", "private key file to create")
+	pub := fs.String("pub", "", "public key file to create")
+	ppf := fs.String("passphrase-file", "", "file whose first line is the passphrase")
+	wf := fs.Int("work-factor", integrity.DefaultWorkFactor, "scrypt work factor (log2 N), 10 to 30")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *out == "" {
+		return usagef("release keygen needs --out KEYFILE and no arguments")
+	}
+	pass, err := passphrase(e, *ppf)
+	if err != nil {
+		return err
+	}
+	if len(pass) < 12 {
+		return usagef("passphrase too short: at least 12 characters")
+	}
+	k, err := integrity.GenerateKey()
+	if err != nil {
+		return err
+	}
+	defer k.Zero()
+	data, err := integrity.EncryptPrivateKey(k, pass, *wf)
+	if err != nil {
+		return err
+	}
+	if err := writeNew(*out, data, 0o600); err != nil {
+		return err
+	}
+	p := k.PublicKey()
+	if *pub != "" {
+		if err := writeNew(*pub, []byte(p.String()+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(map[string]string{"public_key": p.String(), "key_id": p.ID(), "private_key_file": *out})
+	}
+	fmt.Fprintf(e.stdout, "%s\n", p)
+	fmt.Fprintf(e.stderr, "medguard: wrote encrypted private key %s (key id %s)\n", *out, p.ID())
+	return nil
+}
+
+// writeNew creates path with data; it refuses to overwrite, so that a key
+// is never lost by a typo.
+func writeNew(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func runReleaseManifest(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("release manifest")
+	var keys multiFlag
+	fs.Var(&keys, "key", "encrypted private key file (repeat for several signers)")
+	product := fs.String("product", "", "product identifier")
+	version := fs.String("version", "", "release version")
+	secver := fs.Uint64("security-version", 0, "security version (raise it with every security fix)")
+	out := fs.String("out", "", "output file (default: standard output)")
+	ppf := fs.String("passphrase-file", "", "file whose first line is the passphrase")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || len(keys) == 0 || *product == "" || *version == "" || !flagSet(fs, "security-version") {
+		return usagef("release manifest needs --key, --product, --version, --security-version and one ROOT")
+	}
+	pass, err := passphrase(e, *ppf)
+	if err != nil {
+		return err
+	}
+	var signers []integrity.Signer
+	for _, kf := range keys {
+		data, err := os.ReadFile(kf)
+		if err != nil {
+			return fmt.Errorf("read release key: %w", err)
+		}
+		k, err := integrity.DecryptPrivateKey(data, pass)
+		if err != nil {
+			return fmt.Errorf("%s: %w", kf, err)
+		}
+		defer k.Zero()
+		signers = append(signers, k)
+	}
+	m, err := integrity.Build(ctx, pos[0], integrity.BuildOptions{Product: *product, Version: *version, SecurityVersion: *secver, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	env, err := integrity.Sign(ctx, m, signers...)
+	if err != nil {
+		return err
+	}
+	env = append(env, '\n')
+	if *out == "" {
+		_, err = e.stdout.Write(env)
+		return err
+	}
+	if err := writeNew(*out, env, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "medguard: wrote %s: %d files, signed by %d key(s)\n", *out, len(m.Files), len(signers))
+	return nil
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
