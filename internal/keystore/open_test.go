@@ -153,3 +153,30 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 		return nil
 	})
 }
+
+// TestEnsureSecretRace: callers racing to create an item all get the one
+// value that was stored.
+func TestEnsureSecretRace(t *testing.T) {
+	kek := newKEK(t)
+	dir := t.TempDir()
+	const n = 8
+	got := make(chan *Secret, n)
+	for range n {
+		go func() {
+			b, _ := NewFileBackend(kek)
+			s, _ := Open(dir, b) // one Store each, like daemon and CLI
+			defer s.Close()
+			v, err := s.EnsureSecret(ItemDataKey, 32)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- v
+		}()
+	}
+	first := <-got
+	for range n - 1 {
+		if v := <-got; !v.Equal(first) {
+			t.Fatal("racing EnsureSecret calls returned different values")
+		}
+	}
+}

@@ -117,20 +117,48 @@ func (s *Store) PutSecret(name string, v *Secret) error {
 
 // EnsureSecret returns the named item, first generating it with size random
 // bytes if it was never stored. A damaged item is an error, never silently
-// replaced.
+// replaced. Two callers racing to create an item (two goroutines, or the
+// daemon and the CLI) both get the one that was stored first.
 func (s *Store) EnsureSecret(name string, size int) (*Secret, error) {
+	return s.ensure(name, func() ([]byte, error) {
+		b := make([]byte, size)
+		if _, err := rand.Read(b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	})
+}
+
+// ensure returns the named item, creating it from gen if it was never
+// stored. The item file is created exclusively: if another writer got
+// there first, its value is returned and gen's is discarded.
+func (s *Store) ensure(name string, gen func() ([]byte, error)) (*Secret, error) {
 	v, err := s.Secret(name)
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return v, err
 	}
-	b := make([]byte, size)
-	if _, err := rand.Read(b); err != nil {
+	p, err := s.path(name)
+	if err != nil {
 		return nil, err
 	}
+	b, err := gen()
+	if err != nil {
+		return nil, fmt.Errorf("create key %s: %w", name, err)
+	}
 	v = NewSecret(b)
-	if err := s.PutSecret(name, v); err != nil {
+	blob, err := s.backend.Seal(name, v.Bytes())
+	if err != nil {
 		v.Zero()
-		return nil, err
+		return nil, fmt.Errorf("seal key %s: %w", name, err)
+	}
+	err = writeFileExclusive(p, blob, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		v.Zero()
+		return s.Secret(name)
+	}
+	if err != nil {
+		v.Zero()
+		return nil, fmt.Errorf("write key %s: %w", p, err)
 	}
 	return v, nil
 }

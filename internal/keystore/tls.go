@@ -57,22 +57,18 @@ func (s *Store) clock() time.Time {
 // tlsKey returns the device's TLS key, generating and sealing it first if
 // create is true and it does not exist.
 func (s *Store) tlsKey(create bool) (*ecdsa.PrivateKey, error) {
-	raw, err := s.Secret(ItemTLSKey)
-	if errors.Is(err, ErrNotFound) && create {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		b, err := k.Bytes()
-		if err != nil {
-			return nil, err
-		}
-		if err := s.PutSecret(ItemTLSKey, NewSecret(b)); err != nil {
-			clear(b)
-			return nil, err
-		}
-		clear(b)
-		return k, nil
+	var raw *Secret
+	var err error
+	if create {
+		raw, err = s.ensure(ItemTLSKey, func() ([]byte, error) {
+			k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			if err != nil {
+				return nil, err
+			}
+			return k.Bytes()
+		})
+	} else {
+		raw, err = s.Secret(ItemTLSKey)
 	}
 	if err != nil {
 		return nil, err

@@ -67,12 +67,13 @@ const (
 	maxRootKey       = 64
 )
 
-// scryptWorkFactor is the age scrypt work factor (log2 N) of exports; tests
-// lower it. maxScryptWorkFactor bounds what a reader accepts, so that a
-// hostile file cannot make it compute for minutes.
+// scryptWorkFactor is the age scrypt work factor (log2 N) of exports
+// (2^18: 256 MiB and about a second); tests lower it. maxScryptWorkFactor
+// bounds what a reader accepts, so that a hostile file cannot make it
+// allocate gigabytes or compute for minutes (2^19: 512 MiB).
 var (
 	scryptWorkFactor    = 18
-	maxScryptWorkFactor = 22
+	maxScryptWorkFactor = 19
 )
 
 // ExportLogVerifier writes the log verifier file for this device to w: the

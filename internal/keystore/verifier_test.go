@@ -143,3 +143,19 @@ func FuzzReadLogVerifier(f *testing.F) {
 		}
 	})
 }
+
+// TestLogVerifierRefusesHighWorkFactor: a file whose scrypt work factor is
+// above the reader's limit is refused before any work is done.
+func TestLogVerifierRefusesHighWorkFactor(t *testing.T) {
+	s := newTestStore(t)
+	defer func(w, m int) { scryptWorkFactor, maxScryptWorkFactor = w, m }(scryptWorkFactor, maxScryptWorkFactor)
+	scryptWorkFactor, maxScryptWorkFactor = 12, 11
+	var buf bytes.Buffer
+	pass := randomPassphrase()
+	if err := s.ExportLogVerifier(&buf, "dev", pass); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadLogVerifier(&buf, pass); !errors.Is(err, ErrBadVerifierFile) {
+		t.Fatalf("err = %v, want ErrBadVerifierFile", err)
+	}
+}
