@@ -268,9 +268,7 @@ func (db *DB) Match(purl string) ([]Finding, error) {
 		f := byGroup[g]
 		if f == nil {
 			f = &Finding{ID: g, Component: purl, Version: version, Summary: e.rec.Summary}
-			for _, a := range db.Aliases(g)[1:] {
-				f.Aliases = append(f.Aliases, a)
-			}
+			f.Aliases = append(f.Aliases, db.Aliases(g)[1:]...)
 			byGroup[g] = f
 		}
 		if !contains(f.Records, e.rec.ID) {
