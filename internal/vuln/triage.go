@@ -28,11 +28,11 @@ const MaxTriageSize = 64 << 20
 // Decision is one person's triage of one vulnerability in one component of
 // one product release.
 type Decision struct {
-	Vulnerability string        // the finding's id
-	Aliases       []string      // its other ids
-	Product       string        // the release's product package URL, with version
-	Component     string        // the component's package URL, with version
-	Status        vex.Status    // affected, not_affected, fixed, under_investigation
+	Vulnerability string     // the finding's id
+	Aliases       []string   // its other ids
+	Product       string     // the release's product package URL, with version
+	Component     string     // the component's package URL, with version
+	Status        vex.Status // affected, not_affected, fixed, under_investigation
 	Justification vex.Justification
 	Impact        string // why not affected (free text)
 	Action        string // what to do, for affected
