@@ -3,6 +3,9 @@ package keystore_test
 import (
 	"bytes"
 	"errors"
+	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -108,4 +111,72 @@ func TestTPMBackendBadDevice(t *testing.T) {
 	if _, err := keystore.NewTPMBackend(keystore.TPMConfig{Device: "tcp://127.0.0.1:1", PCRs: []int{24}}); err == nil {
 		t.Fatal("PCR 24 accepted")
 	}
+}
+
+// TestTPMStoreRefusesAfterPCRChange: the boot's view. A key store sealed
+// to PCR 7 does not open its identity after PCR 7 changed; the error names
+// the file and the PCR policy, and nothing on disk changes. After a reboot
+// into the original state (swtpm restart: PCRs reset) it opens again.
+func TestTPMStoreRefusesAfterPCRChange(t *testing.T) {
+	tpm := keystoretest.StartSWTPM(t, "")
+	state := t.TempDir()
+	cfg := keystore.Config{Backend: keystore.BackendTPM, TPMDevice: tpm.Device(), TPMPCRs: []int{7}}
+	s, err := keystore.OpenFromConfig(state, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EnsureTLSCertificate([]string{"dev.example"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	before := snapshot(t, filepath.Join(state, "keys"))
+
+	tpm.ExtendPCR(7)
+	s, err = keystore.OpenFromConfig(state, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Identity()
+	idFile := filepath.Join(state, "keys", "identity.sealed")
+	if !errors.Is(err, keystore.ErrUnseal) || !strings.Contains(err.Error(), idFile) || !strings.Contains(err.Error(), "PCR policy failed") {
+		t.Fatalf("err = %v, want ErrUnseal naming %s and the PCR policy", err, idFile)
+	}
+	if _, err := s.TLSCertificate(); !errors.Is(err, keystore.ErrUnseal) {
+		t.Fatalf("TLS key after PCR change: %v", err)
+	}
+	s.Close()
+	if after := snapshot(t, filepath.Join(state, "keys")); !maps.Equal(after, before) {
+		t.Fatal("a refused unseal changed the key store on disk")
+	}
+
+	tpm.Restart()
+	cfg.TPMDevice = tpm.Device() // swtpm listens on new ports
+	s, err = keystore.OpenFromConfig(state, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	id2, err := s.Identity()
+	if err != nil || !id2.Equal(id) {
+		t.Fatalf("identity after reboot into the sealed state: %v", err)
+	}
+}
+
+// snapshot maps every file name in dir to its content.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, e := range ents {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		m[e.Name()] = string(b)
+	}
+	return m
 }
