@@ -91,7 +91,8 @@ func (m *Manifest) Lookup(p string) (Entry, bool) {
 // Marshal returns the manifest's canonical JSON (files sorted by path).
 func (m *Manifest) Marshal() ([]byte, error) {
 	c := *m
-	c.Files = append([]Entry(nil), m.Files...)
+	c.Files = make([]Entry, len(m.Files))
+	copy(c.Files, m.Files)
 	sort.Slice(c.Files, func(i, j int) bool { return c.Files[i].Path < c.Files[j].Path })
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -117,6 +118,9 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err
+	}
+	if m.Files == nil {
+		m.Files = []Entry{}
 	}
 	return &m, nil
 }
