@@ -31,6 +31,58 @@ func init() {
 		example: "MEDGUARD_RELEASE_PASSPHRASE=… medguard release manifest --key maker.key --product vitalsim --version 1.4.2 --security-version 7 --out manifest.dsse.json ./rootfs/opt/medguard/software",
 		run:     runReleaseManifest,
 	})
+	register(&command{
+		name:    "release cosign",
+		summary: "add another release key's signature to a signed manifest (for a threshold of signers)",
+		usage:   "medguard release cosign --key KEYFILE [--passphrase-file FILE] MANIFEST",
+		example: "MEDGUARD_RELEASE_PASSPHRASE=… medguard release cosign --key second-signer.key manifest.dsse.json",
+		run:     runCosign,
+	})
+}
+
+func runCosign(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("release cosign")
+	key := fs.String("key", "", "encrypted private key file")
+	ppf := fs.String("passphrase-file", "", "file whose first line is the passphrase")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *key == "" {
+		return usagef("release cosign needs --key KEYFILE and one MANIFEST")
+	}
+	pass, err := passphrase(e, *ppf)
+	if err != nil {
+		return err
+	}
+	kd, err := os.ReadFile(*key)
+	if err != nil {
+		return fmt.Errorf("read release key: %w", err)
+	}
+	k, err := integrity.DecryptPrivateKey(kd, pass)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *key, err)
+	}
+	defer k.Zero()
+	env, err := os.ReadFile(pos[0])
+	if err != nil {
+		return fmt.Errorf("read manifest: %w", err)
+	}
+	out, err := integrity.Cosign(ctx, env, k)
+	if err != nil {
+		return err
+	}
+	// Replace atomically: a crash leaves the old or the new file, never half.
+	tmp := pos[0] + ".cosign.tmp"
+	if err := writeNew(tmp, append(out, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, pos[0]); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("replace %s: %w", pos[0], err)
+	}
+	fmt.Fprintf(e.stderr, "medguard: %s now also signed by %s\n", pos[0], k.PublicKey().ID())
+	return nil
 }
 
 // multiFlag collects a repeated flag.

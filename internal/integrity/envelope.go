@@ -3,6 +3,7 @@ package integrity
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,4 +114,37 @@ func OpenEnvelope(ctx context.Context, data []byte, trusted []PublicKey, thresho
 		v.Signers = append(v.Signers, a.KeyID)
 	}
 	return v, nil
+}
+
+// Cosign adds signer's signature to a signed manifest, so that signers
+// can sign one after the other on their own machines (a release that needs
+// two of three). The payload must be a valid manifest; a key that already
+// signed is refused.
+func Cosign(ctx context.Context, envelope []byte, signer Signer) ([]byte, error) {
+	env, err := ParseEnvelope(envelope)
+	if err != nil {
+		return nil, err
+	}
+	body, err := env.DecodeB64Payload()
+	if err != nil {
+		return nil, &SecurityError{Reason: ReasonBadSignature, Msg: "payload is not base64", Err: err}
+	}
+	if _, err := ParseManifest(body); err != nil {
+		return nil, &SecurityError{Reason: ReasonMalformed, Msg: "payload is not a valid manifest", Err: err}
+	}
+	id, _ := signer.KeyID()
+	for _, s := range env.Signatures {
+		if s.KeyID == id {
+			return nil, fmt.Errorf("cosign manifest: key %s already signed it", id)
+		}
+	}
+	if len(env.Signatures) >= maxSignatures {
+		return nil, fmt.Errorf("cosign manifest: already %d signatures", len(env.Signatures))
+	}
+	sig, err := signer.Sign(ctx, dsse.PAE(env.PayloadType, body))
+	if err != nil {
+		return nil, fmt.Errorf("cosign manifest: %w", err)
+	}
+	env.Signatures = append(env.Signatures, dsse.Signature{KeyID: id, Sig: base64.StdEncoding.EncodeToString(sig)})
+	return json.MarshalIndent(env, "", " ")
 }
