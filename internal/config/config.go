@@ -28,6 +28,7 @@ import (
 type Config struct {
 	Device    Device    `toml:"device" doc:"The device as a whole."`
 	KeyStore  KeyStore  `toml:"keystore" doc:"Where the device's secrets are kept and how they are sealed."`
+	Log       Log       `toml:"log" doc:"The Security Event Log: tamper-evident, forward-secure, with signed checkpoints."`
 	Auth      Auth      `toml:"auth" doc:"Accounts, passwords, sessions, throttling of guessing and the setup code."`
 	API       API       `toml:"api" doc:"The HTTPS API with the web console, and the local API for the clinical application."`
 	Notify    Notify    `toml:"notify" doc:"Notifications with cause and recommended action: the clinical warnings, the admin inbox and its live stream."`
@@ -40,6 +41,7 @@ func Default() Config {
 	return Config{
 		Device:    defaultDevice(),
 		KeyStore:  defaultKeyStore(),
+		Log:       defaultLog(),
 		Auth:      defaultAuth(),
 		API:       defaultAPI(),
 		Notify:    defaultNotify(),

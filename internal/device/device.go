@@ -62,7 +62,10 @@ type Device struct {
 	closers []func() error
 
 	keys  *keystore.Store
+	log   *eventlog.Log
 	store state.Store
+	// onLogFailure are told when the event log fails (set before boot).
+	onLogFailure []func(error)
 
 	consoleMu sync.Mutex // serialises console lines
 }
@@ -146,14 +149,29 @@ func (d *Device) boot(ctx context.Context, g *errgroup.Group) error {
 	d.mu.Unlock()
 	step := func(name string, fn func(context.Context) (string, error)) error {
 		d.mu.Lock()
-		defer d.mu.Unlock()
-		return d.report.step(ctx, d.now, name, fn)
+		err := d.report.step(ctx, d.now, name, fn)
+		d.mu.Unlock()
+		if err != nil {
+			// Into the event log if it is open already; into the
+			// operational log in any case.
+			d.record(ctx, eventlog.Event{
+				Code: "device.boot.failed", Category: eventlog.CategorySystem, Severity: eventlog.SeverityCritical,
+				Actor: "system", Source: "device", Message: "boot check " + name + " failed; the device did not start",
+				Cause:  err.Error(),
+				Action: "read the cause; restore the named file from a backup or re-provision the device; call the manufacturer's service if it persists",
+				Fields: map[string]string{"check": name},
+			})
+		}
+		return err
 	}
 	if err := step("state-dir", func(context.Context) (string, error) { return checkStateDir(dc.Device.StateDir) }); err != nil {
 		return err
 	}
 	d.fact("state-dir", dc.Device.StateDir)
 	if err := step("keystore", d.openKeyStore); err != nil {
+		return err
+	}
+	if err := step("event-log", d.openLog); err != nil {
 		return err
 	}
 	if err := step("state-database", d.openState); err != nil {

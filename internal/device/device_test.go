@@ -65,12 +65,20 @@ func boot(t *testing.T, cfg Config) (State, error) {
 }
 
 // snapshot describes every file below dir: path, mode and content hash.
+// The event log and its sealed state are left out: a refused boot is
+// itself a security event, recorded when the log is open.
 func snapshot(t *testing.T, dir string) string {
 	t.Helper()
 	var lines []string
 	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if e.Name() == "log" || e.Name() == "log-state.sealed" {
+			if e.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		fi, _ := e.Info()
 		h := ""
@@ -126,7 +134,7 @@ func TestBootReport(t *testing.T) {
 			t.Errorf("check %s: %s (%s)", c.Name, c.Result, c.Detail)
 		}
 	}
-	if got := strings.Join(names, ","); !strings.HasPrefix(got, "state-dir,keystore,state-database") {
+	if got := strings.Join(names, ","); !strings.HasPrefix(got, "state-dir,keystore,event-log,state-database") {
 		t.Errorf("checks ran in order %s", got)
 	}
 	if r.BootID != d.BootID() || r.Finished.Before(r.Started) {
@@ -141,24 +149,25 @@ func TestBootRefusesBadInput(t *testing.T) {
 		name    string
 		damage  func(t *testing.T, cfg *Config, stateDir string)
 		wantMsg []string
+		logged  bool // the failure comes after the log is open
 	}{
 		{"missing state dir", func(t *testing.T, cfg *Config, stateDir string) {
 			cfg.Config.Device.StateDir = filepath.Join(stateDir, "nope")
-		}, []string{"nope", "does not exist"}},
+		}, []string{"nope", "does not exist"}, false},
 		{"state dir readable by others", func(t *testing.T, cfg *Config, stateDir string) {
 			os.Chmod(stateDir, 0o755)
-		}, []string{"state directory", "0755"}},
+		}, []string{"state directory", "0755"}, false},
 		{"corrupt key file", func(t *testing.T, cfg *Config, stateDir string) {
 			p := filepath.Join(stateDir, "keys", "identity.sealed")
 			b, _ := os.ReadFile(p)
 			b[len(b)-3] ^= 0x40
 			os.WriteFile(p, b, 0o600)
-		}, []string{"identity.sealed"}},
+		}, []string{"identity.sealed"}, false},
 		{"truncated key file", func(t *testing.T, cfg *Config, stateDir string) {
 			p := filepath.Join(stateDir, "keys", "identity.sealed")
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, b[:len(b)/2], 0o600)
-		}, []string{"identity.sealed"}},
+		}, []string{"identity.sealed"}, false},
 		{"foreign key file", func(t *testing.T, cfg *Config, stateDir string) {
 			// A key file sealed by another device (another KEK).
 			other, otherState := testConfig(t)
@@ -167,13 +176,13 @@ func TestBootRefusesBadInput(t *testing.T) {
 			}
 			b, _ := os.ReadFile(filepath.Join(otherState, "keys", "identity.sealed"))
 			os.WriteFile(filepath.Join(stateDir, "keys", "identity.sealed"), b, 0o600)
-		}, []string{"identity.sealed"}},
+		}, []string{"identity.sealed"}, false},
 		{"missing key-encryption key", func(t *testing.T, cfg *Config, stateDir string) {
 			os.Remove(cfg.Config.KeyStore.KEKFile)
-		}, []string{"kek"}},
+		}, []string{"kek"}, false},
 		{"corrupt state database", func(t *testing.T, cfg *Config, stateDir string) {
 			os.WriteFile(filepath.Join(stateDir, "state.db"), bytes.Repeat([]byte{0xAB}, 8192), 0o600)
-		}, []string{"state.db"}},
+		}, []string{"state.db"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,6 +206,17 @@ func TestBootRefusesBadInput(t *testing.T) {
 			}
 			if after := snapshot(t, filepath.Dir(stateDir)); after != before {
 				t.Errorf("a refused boot changed the disk:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+			if tt.logged {
+				segs, _ := filepath.Glob(filepath.Join(stateDir, "log", "seg-*"))
+				var all []byte
+				for _, s := range segs {
+					b, _ := os.ReadFile(s)
+					all = append(all, b...)
+				}
+				if !bytes.Contains(all, []byte(`"device.boot.failed"`)) {
+					t.Errorf("the refused boot is not in the event log")
+				}
 			}
 		})
 	}

@@ -1,0 +1,58 @@
+package device
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/medguard/medguard/internal/eventlog"
+)
+
+// openLog is boot step 2: open the Security Event Log, which verifies its
+// tail against the last checkpoint and the sealed log state, and send the
+// events of the earlier boot steps to it.
+func (d *Device) openLog(ctx context.Context) (string, error) {
+	c := d.cfg.Config
+	lc := c.Log
+	archive := lc.ArchiveDir
+	if archive == "" {
+		archive = filepath.Join(c.Device.StateDir, "log-archive")
+	}
+	l, err := eventlog.Open(eventlog.Config{
+		Dir:                filepath.Join(c.Device.StateDir, "log"),
+		Keys:               d.keys,
+		BootID:             d.bootID,
+		DeviceName:         c.Device.Name,
+		Clock:              d.now,
+		Logger:             d.logger.With("part", "eventlog"),
+		MaxBytes:           int64(lc.MaxSizeMiB) << 20,
+		Policy:             eventlog.Policy(lc.Policy),
+		ArchiveDir:         archive,
+		EpochEntries:       uint64(lc.EpochEntries),
+		EpochInterval:      lc.EpochInterval.D(),
+		CheckpointEntries:  uint64(lc.CheckpointEntries),
+		CheckpointInterval: lc.CheckpointInterval.D(),
+		FloodBurst:         lc.FloodBurst,
+		FloodWindow:        lc.FloodWindow.D(),
+		OnFailure:          d.logFailure,
+	})
+	if err != nil {
+		return "", err
+	}
+	d.log = l
+	d.onClose(l.Close)
+	if err := d.rec.attach(ctx, l); err != nil {
+		return "", fmt.Errorf("record the boot's first events: %w", err)
+	}
+	return fmt.Sprintf("%s, last sequence number %d", l.Dir(), l.Last()), nil
+}
+
+// logFailure is called by the log when it fails to write or nears its
+// limit. It must not block. The failure goes to the operational log and to
+// every channel that still works.
+func (d *Device) logFailure(err error) {
+	d.logger.Error("security event log", "err", err)
+	for _, f := range d.onLogFailure {
+		f(err)
+	}
+}
