@@ -3,7 +3,6 @@ package device
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/medguard/medguard/internal/eventlog"
 	"github.com/medguard/medguard/internal/keystore"
@@ -13,13 +12,8 @@ import (
 // first start) the device's keys.
 func (d *Device) openKeyStore(ctx context.Context) (string, error) {
 	kc := d.cfg.Config.KeyStore
-	b, err := openBackend(kc.Backend, kc.KEKFile, kc.TPMDevice, kc.TPMPCRs)
+	ks, err := keystore.OpenFromConfig(d.cfg.Config.Device.StateDir, keystore.Config(kc))
 	if err != nil {
-		return "", err
-	}
-	ks, err := keystore.Open(filepath.Join(d.cfg.Config.Device.StateDir, "keys"), b)
-	if err != nil {
-		b.Close()
 		return "", err
 	}
 	id, err := ks.Identity()
@@ -39,13 +33,3 @@ func (d *Device) openKeyStore(ctx context.Context) (string, error) {
 	return fmt.Sprintf("%s backend, %s", ks.Backend(), ks.Dir()), nil
 }
 
-// openBackend opens the key store backend the configuration names.
-func openBackend(kind, kekFile, tpmDevice string, pcrs []int) (keystore.Backend, error) {
-	switch kind {
-	case "sealed-file":
-		return keystore.NewFileBackend(kekFile)
-	case "tpm":
-		return nil, fmt.Errorf("keystore backend tpm (%s, PCRs %v): not available in this build yet", tpmDevice, pcrs)
-	}
-	return nil, fmt.Errorf("unknown keystore backend %q", kind)
-}
