@@ -172,4 +172,3 @@ func parseFrontierCheck(size uint64, frontier string, root tlog.Hash) (merkle, e
 	}
 	return m, nil
 }
-

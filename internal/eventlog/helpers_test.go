@@ -1,8 +1,11 @@
 package eventlog
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -78,12 +81,89 @@ func (e *testEnv) rootKey() []byte {
 	return append([]byte(nil), s.Bytes()...)
 }
 
-func (e *testEnv) pub() []byte {
+func (e *testEnv) pub() ed25519.PublicKey {
 	id, err := e.keys.Identity()
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return id.Public().([]byte)
+	return id.Public().(ed25519.PublicKey)
+}
+
+// verify verifies the log offline with the root key, as
+// "medguard log verify --key" does.
+func (e *testEnv) verify(cp []byte) Report {
+	e.t.Helper()
+	rep, err := VerifyDir(context.Background(), e.logDir(), VerifyOptions{RootKey: e.rootKey(), DevicePublicKey: e.pub(), Checkpoint: cp})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rep
+}
+
+// segPaths returns the segment files, oldest first.
+func (e *testEnv) segPaths() []string {
+	e.t.Helper()
+	segs, err := listSegments(e.logDir())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, s := range segs {
+		out = append(out, filepath.Join(e.logDir(), s.name))
+	}
+	return out
+}
+
+func readLines(t testing.TB, path string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	if len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+func writeLines(t testing.TB, path string, lines [][]byte) {
+	t.Helper()
+	if err := os.WriteFile(path, bytes.Join(lines, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// indexOf returns the index of the line holding record seq.
+func indexOf(t testing.TB, lines [][]byte, seq uint64) int {
+	t.Helper()
+	for i, l := range lines {
+		var h lineHead
+		if parseHead(bytes.TrimSuffix(l, []byte("\n")), &h) && h.seq == seq {
+			return i
+		}
+	}
+	t.Fatalf("record %d not found", seq)
+	return -1
+}
+
+// lastCheckpoint returns the note of the newest checkpoint record: what a
+// forwarder would have handed to the SIEM.
+func (e *testEnv) lastCheckpoint() []byte {
+	e.t.Helper()
+	var note []byte
+	for _, p := range e.segPaths() {
+		for _, l := range readLines(e.t, p) {
+			r, err := ParseRecord(l)
+			if err == nil && r.Code == CodeCheckpoint {
+				note = []byte(r.Fields[fieldNote])
+			}
+		}
+	}
+	if note == nil {
+		e.t.Fatal("no checkpoint in the log")
+	}
+	return note
 }
 
 func testEvent(i int) Event {

@@ -81,4 +81,3 @@ func TestWait(t *testing.T) {
 		t.Fatal("Wait with a cancelled context returned nil")
 	}
 }
-
