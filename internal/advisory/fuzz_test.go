@@ -1,0 +1,33 @@
+package advisory
+
+import (
+	"errors"
+	"testing"
+)
+
+func FuzzValidate(f *testing.F) {
+	for _, p := range []string{ProfileSecurityAdvisory, ProfileVEX} {
+		o := options(p)
+		if data, err := Build(o); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte(`{"document":{},"product_tree":{"branches":[{"branches":[{"branches":[]}]}]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := Validate(data)
+		var ie *InvalidError
+		if err != nil && errors.As(err, &ie) && len(ie.Problems) == 0 {
+			t.Fatal("invalid without a problem")
+		}
+	})
+}
+
+func FuzzSecurityTxtFields(f *testing.F) {
+	f.Add("Contact: mailto:a@b.example\nExpires: 2030-01-01T00:00:00Z\n# c\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		fs, err := SecurityTxtFields(s)
+		if err == nil && len(fs["contact"]) == 0 {
+			t.Fatal("accepted without contact")
+		}
+	})
+}
