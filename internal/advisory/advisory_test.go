@@ -43,7 +43,7 @@ func options(profile string) Options {
 	return Options{
 		Profile: profile, TrackingID: "ACME-SA-2026-0001", Title: "x/net vulnerabilities in Acme monitors",
 		Publisher: Publisher{Name: "Acme Medical", Namespace: "https://acme.example", ContactDetails: "psirt@acme.example"},
-		Version: 2, Now: now, Initial: now.Add(-48 * time.Hour), Summary: "Two vulnerabilities of golang.org/x/net.",
+		Version:   2, Now: now, Initial: now.Add(-48 * time.Hour), Summary: "Two vulnerabilities of golang.org/x/net.",
 		Findings: triaged(),
 	}
 }

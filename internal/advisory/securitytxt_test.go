@@ -29,7 +29,9 @@ func TestSecurityTxt(t *testing.T) {
 		func(o *SecurityTxtOptions) { o.Contact = []string{"http://acme.example/report"} }, // not https
 		func(o *SecurityTxtOptions) { o.Expires = now.Add(-time.Hour) },
 		func(o *SecurityTxtOptions) { o.Expires = now.AddDate(2, 0, 0) },
-		func(o *SecurityTxtOptions) { o.Policy = []string{"https://acme.example/p\nContact: mailto:evil@example.org"} }, // header injection
+		func(o *SecurityTxtOptions) {
+			o.Policy = []string{"https://acme.example/p\nContact: mailto:evil@example.org"}
+		}, // header injection
 		func(o *SecurityTxtOptions) { o.PreferredLanguages = "en\r\nContact: mailto:evil@example.org" },
 		func(o *SecurityTxtOptions) { o.Canonical = []string{"https:///nohost"} },
 	}

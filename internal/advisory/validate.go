@@ -153,7 +153,7 @@ type csafDoc struct {
 }
 
 type branch struct {
-	Branches []branch    `json:"branches"`
+	Branches []branch     `json:"branches"`
 	Product  *fullProduct `json:"product"`
 }
 
@@ -184,16 +184,6 @@ func (s *productStatus) groups() map[string][]string {
 		"under_investigation": s.UnderInvestigation,
 	}
 }
-
-func (s *productStatus) all() []string {
-	var out []string
-	for _, g := range s.groups() {
-		out = append(out, g...)
-	}
-	return append(out, s.Recommended...)
-}
-
-func (s *productStatus) empty() bool { return len(s.all()) == 0 }
 
 // mandatory runs the tests of MandatoryTests.
 func mandatory(d *csafDoc) []Problem {
