@@ -28,6 +28,7 @@ func (a *Auth) Users() ([]UserInfo, error) {
 
 // User returns one account.
 func (a *Auth) User(name string) (UserInfo, error) {
+	name = lookupName(name)
 	var u *user
 	err := a.cfg.Store.View(func(tx state.Tx) (err error) { u, err = getUser(tx, name); return err })
 	if isNotFound(err) {
@@ -37,6 +38,15 @@ func (a *Auth) User(name string) (UserInfo, error) {
 		return UserInfo{}, fmt.Errorf("read user %q: %w", clip(name), err)
 	}
 	return u.info(), nil
+}
+
+// lookupName is the canonical form of a name to look up; a malformed name
+// stays as it is and is simply not found.
+func lookupName(name string) string {
+	if c, err := CanonicalUser(name); err == nil {
+		return c
+	}
+	return name
 }
 
 // hashSlot runs fn while holding a hashing slot.
@@ -54,6 +64,7 @@ func (a *Auth) CreateUser(ctx context.Context, actor *Principal, name string, ro
 	if err := a.Authorize(ctx, actor, PermUsersManage); err != nil {
 		return err
 	}
+	name = lookupName(name)
 	cname, err := CanonicalUser(name)
 	if err != nil {
 		return err
@@ -97,6 +108,7 @@ func wrapOp(op string, err error) error {
 // one active admin, bumps the account's generation and ends its sessions
 // (issue 4, item 7: revoked when password, role or state changes).
 func (a *Auth) change(name string, fn func(u *user) error) (ended int, err error) {
+	name = lookupName(name)
 	err = a.cfg.Store.Update(func(tx state.Tx) error {
 		u, err := getUser(tx, name)
 		if isNotFound(err) {
@@ -130,6 +142,7 @@ func (a *Auth) SetRole(ctx context.Context, actor *Principal, name string, role 
 	if err := a.Authorize(ctx, actor, PermUsersManage); err != nil {
 		return err
 	}
+	name = lookupName(name)
 	if _, err := ParseRole(string(role)); err != nil {
 		return refuse(KindInvalid, "%v", err)
 	}
@@ -150,6 +163,7 @@ func (a *Auth) SetDisabled(ctx context.Context, actor *Principal, name string, d
 	if err := a.Authorize(ctx, actor, PermUsersManage); err != nil {
 		return err
 	}
+	name = lookupName(name)
 	n, err := a.change(name, func(u *user) error {
 		u.Disabled = disabled
 		if !disabled {
@@ -174,9 +188,10 @@ func (a *Auth) DeleteUser(ctx context.Context, actor *Principal, name string) er
 	if err := a.Authorize(ctx, actor, PermUsersManage); err != nil {
 		return err
 	}
+	name = lookupName(name)
 	n, err := a.change(name, func(u *user) error { u.Disabled = true; return nil })
 	if err == nil {
-		err = a.cfg.Store.Update(func(tx state.Tx) error { return tx.Delete(state.BucketUsers, name) })
+		err = a.cfg.Store.Update(func(tx state.Tx) error { return tx.Delete(state.BucketUsers, lookupName(name)) })
 	}
 	if err != nil {
 		return wrapOp("delete user "+clip(name), err)
@@ -191,6 +206,7 @@ func (a *Auth) ResetPassword(ctx context.Context, actor *Principal, name, passwo
 	if err := a.Authorize(ctx, actor, PermUsersManage); err != nil {
 		return err
 	}
+	name = lookupName(name)
 	return a.setPassword(ctx, actor, name, password, "auth.password.reset")
 }
 

@@ -1,0 +1,235 @@
+// medguard web console. No inline script: the Content Security Policy
+// allows only this file. The session lives in an HttpOnly __Host- cookie;
+// state-changing requests send the session's CSRF token.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+let csrf = sessionStorage.getItem('csrf') || '';
+let retry = null; // a request to repeat after re-authentication
+
+function show(id) {
+  for (const s of ['login', 'setup', 'reauth', 'page']) $(s).hidden = s !== id;
+}
+
+function message(text, ok) {
+  const m = $('message');
+  m.textContent = text || '';
+  m.hidden = !text;
+  m.className = ok ? 'ok' : '';
+}
+
+async function call(method, path, body) {
+  const opt = { method, credentials: 'same-origin', headers: {} };
+  if (body !== undefined) {
+    opt.headers['Content-Type'] = 'application/json';
+    opt.body = JSON.stringify(body);
+  }
+  if (method !== 'GET' && csrf) opt.headers['X-CSRF-Token'] = csrf;
+  const r = await fetch(path, opt);
+  const data = r.status === 204 ? {} : await r.json().catch(() => ({}));
+  if (!r.ok) {
+    const e = new Error((data.error && data.error.message) || r.statusText);
+    e.code = data.error && data.error.code;
+    e.status = r.status;
+    throw e;
+  }
+  return data;
+}
+
+function cell(tr, text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text === undefined || text === null ? '' : String(text);
+  if (cls) td.className = cls;
+  tr.appendChild(td);
+  return td;
+}
+
+function table(rows, cols, actions) {
+  const t = document.createElement('table');
+  const h = document.createElement('tr');
+  for (const c of cols) { const th = document.createElement('th'); th.textContent = c; h.appendChild(th); }
+  if (actions) h.appendChild(document.createElement('th'));
+  t.appendChild(h);
+  for (const r of rows) {
+    const tr = document.createElement('tr');
+    for (const c of cols) cell(tr, typeof r[c] === 'object' ? JSON.stringify(r[c]) : r[c]);
+    if (actions) { const td = cell(tr, ''); actions(r, td); }
+    t.appendChild(tr);
+  }
+  return t;
+}
+
+function button(label, fn) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = label;
+  b.addEventListener('click', () => guarded(fn));
+  return b;
+}
+
+// guarded runs fn and handles the answers that need the user.
+async function guarded(fn) {
+  try {
+    message('');
+    await fn();
+  } catch (e) {
+    if (e.code === 'reauth_required') { retry = fn; show('reauth'); return; }
+    if (e.status === 401) { csrf = ''; sessionStorage.removeItem('csrf'); await start(); message(e.message); return; }
+    message(e.message);
+  }
+}
+
+const renderers = {
+  async status(body) {
+    const s = await call('GET', '/v1/status');
+    const p = document.createElement('p');
+    p.textContent = `${s.device}: `;
+    const st = document.createElement('span');
+    st.className = 'state-' + s.state;
+    st.textContent = s.state;
+    p.appendChild(st);
+    if (s.cause) p.append(` (${s.cause})`);
+    body.appendChild(p);
+    body.appendChild(table(s.warnings || [], ['severity', 'title', 'cause', 'action', 'since']));
+    if (s.boot) { const pre = document.createElement('pre'); pre.textContent = JSON.stringify(s.boot, null, 2); body.appendChild(pre); }
+  },
+  async users(body, tools) {
+    const { users } = await call('GET', '/v1/users');
+    body.appendChild(table(users, ['name', 'role', 'disabled', 'suspended', 'failed_logins', 'last_login'], (u, td) => {
+      td.append(button(u.disabled || u.suspended ? 'Enable' : 'Disable', async () => {
+        await call('PATCH', '/v1/users/' + encodeURIComponent(u.name), { disabled: !(u.disabled || u.suspended) });
+        await open('users');
+      }));
+      td.append(button('Delete', async () => {
+        if (!confirm('Delete ' + u.name + '?')) return;
+        await call('DELETE', '/v1/users/' + encodeURIComponent(u.name));
+        await open('users');
+      }));
+    }));
+    const f = document.createElement('form');
+    f.innerHTML = '<h3>New user</h3><label>Name <input name="name" required></label>' +
+      '<label>Role <select name="role"><option>clinician</option><option>technician</option><option>admin</option><option>service</option></select></label>' +
+      '<label>Password <input name="password" type="password" autocomplete="new-password" required></label><button>Create</button>';
+    f.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const d = Object.fromEntries(new FormData(f));
+      guarded(async () => { await call('POST', '/v1/users', d); message('User ' + d.name + ' created.', true); await open('users'); });
+    });
+    tools.appendChild(f);
+  },
+  async sessions(body) {
+    const { sessions } = await call('GET', '/v1/sessions');
+    body.appendChild(table(sessions, ['id', 'user', 'kind', 'source', 'created', 'last_seen'], (s, td) => {
+      td.append(button('End', async () => { await call('DELETE', '/v1/sessions/' + s.id); await open('sessions'); }));
+    }));
+  },
+  async account(body) {
+    const s = await call('GET', '/v1/session');
+    body.appendChild(table([s], ['user', 'role', 'session', 'authenticated_at']));
+    const f = document.createElement('form');
+    f.innerHTML = '<h3>Change password</h3><label>Current password <input name="current" type="password" autocomplete="current-password" required></label>' +
+      '<label>New password <input name="new" type="password" autocomplete="new-password" required></label><button>Change</button>';
+    f.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const d = Object.fromEntries(new FormData(f));
+      guarded(async () => { const a = await call('POST', '/v1/password', d); setCSRF(a.csrf_token); message('Password changed; other sessions were ended.', true); });
+    });
+    body.appendChild(f);
+  },
+};
+
+let pages = [];
+
+async function open(id) {
+  const pg = pages.find((p) => p.id === id) || pages[0];
+  if (!pg) return;
+  $('page-title').textContent = pg.title;
+  $('page-body').replaceChildren();
+  $('page-tools').replaceChildren();
+  show('page');
+  const r = renderers[pg.id];
+  if (r) { await r($('page-body'), $('page-tools')); return; }
+  // A page of a later feature: show its endpoint's JSON.
+  const data = await call('GET', pg.endpoint);
+  const pre = document.createElement('pre');
+  pre.textContent = JSON.stringify(data, null, 2);
+  $('page-body').appendChild(pre);
+}
+
+function setCSRF(t) { csrf = t || ''; sessionStorage.setItem('csrf', csrf); }
+
+async function loggedIn() {
+  const info = await call('GET', '/v1/console/pages');
+  pages = info.pages;
+  $('who').textContent = `${info.user} (${info.role})`;
+  $('logout').hidden = false;
+  const nav = $('nav');
+  nav.replaceChildren();
+  for (const p of pages) {
+    const a = document.createElement('a');
+    a.href = '#' + p.id;
+    a.textContent = p.title;
+    nav.appendChild(a);
+  }
+  nav.hidden = false;
+  await open(location.hash.slice(1) || 'status');
+}
+
+async function start() {
+  $('nav').hidden = true;
+  $('logout').hidden = true;
+  $('who').textContent = '';
+  const st = await call('GET', '/v1/status');
+  if (!st.provisioned) {
+    const p = await call('GET', '/v1/policy');
+    $('policy').textContent = `At least ${p.min_length} characters; ${p.rules}.`;
+    show('setup');
+    return;
+  }
+  try {
+    const s = await call('GET', '/v1/session');
+    setCSRF(s.csrf_token);
+    await loggedIn();
+  } catch (e) {
+    show('login');
+  }
+}
+
+function formJSON(f) { return Object.fromEntries(new FormData(f)); }
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('login-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    guarded(async () => {
+      const a = await call('POST', '/v1/login', { ...formJSON(ev.target), kind: 'cookie' });
+      ev.target.reset();
+      setCSRF(a.csrf_token);
+      await loggedIn();
+    });
+  });
+  $('setup-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    guarded(async () => {
+      const a = await call('POST', '/v1/setup', { ...formJSON(ev.target), kind: 'cookie' });
+      ev.target.reset();
+      setCSRF(a.csrf_token);
+      await loggedIn();
+    });
+  });
+  $('reauth-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    guarded(async () => {
+      await call('POST', '/v1/session/reauth', formJSON(ev.target));
+      ev.target.reset();
+      show('page');
+      if (retry) { const r = retry; retry = null; await guarded(r); }
+    });
+  });
+  $('logout').addEventListener('click', () => guarded(async () => {
+    await call('POST', '/v1/logout');
+    setCSRF('');
+    await start();
+  }));
+  window.addEventListener('hashchange', () => guarded(() => open(location.hash.slice(1))));
+  guarded(start);
+});
