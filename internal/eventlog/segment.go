@@ -70,7 +70,6 @@ func int64cmp(a, b uint64) int {
 type lineReader struct {
 	r    *bufio.Reader
 	off  int64
-	long []byte
 }
 
 func newLineReader(r io.Reader) *lineReader {
