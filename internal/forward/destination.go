@@ -116,6 +116,9 @@ func (d *dest) run(ctx context.Context) {
 func (d *dest) stream(ctx context.Context, s *session, next uint64) (uint64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	// A write blocked on a stalled receiver ends when ctx does.
+	stop := context.AfterFunc(ctx, func() { s.wire.Close() })
+	defer stop()
 	// The receiver never speaks in RFC 5425: a read returns only when it
 	// closes the connection.
 	go func() {
@@ -138,28 +141,42 @@ func (d *dest) stream(ctx context.Context, s *session, next uint64) (uint64, err
 		if len(entries) > 0 && entries[0].Event.Seq > next {
 			d.gap(ctx, next, entries[0].Event.Seq)
 		}
-		for _, e := range entries {
+		n := 0
+		for i, e := range entries {
 			frame, err = d.frame(frame[:0], e)
 			if err != nil {
 				d.log.Error("entry cannot be sent", "seq", e.Event.Seq, "err", err)
 				continue
 			}
+			s.wire.SetWriteDeadline(d.cfg.Now().Add(d.cfg.WriteTimeout))
 			if _, err := w.Write(frame); err != nil {
 				return rw.reset(), fmt.Errorf("send to %s: %w", d.d.Address, err)
 			}
-			next = e.Event.Seq + 1
+			next, n = e.Event.Seq+1, n+1
+			// Flush in pieces, so that the delivered point moves while a
+			// long backlog is sent.
+			if w.Buffered() >= flushBytes || i == len(entries)-1 {
+				if err := w.Flush(); err != nil {
+					return rw.reset(), fmt.Errorf("send to %s: %w", d.d.Address, err)
+				}
+				now := d.cfg.Now()
+				rw.flushed(next, s.wire.written.Load())
+				safe := rw.acked(s.wire.ackedBytes(), now)
+				d.sentN(n, next, safe)
+				n = 0
+				if now.Sub(stored) >= d.cfg.StoreEvery {
+					d.store(safe)
+					stored = now
+				}
+			}
 		}
-		s.wire.SetWriteDeadline(d.cfg.Now().Add(d.cfg.WriteTimeout))
-		if err := w.Flush(); err != nil {
-			return rw.reset(), fmt.Errorf("send to %s: %w", d.d.Address, err)
-		}
-		now := d.cfg.Now()
-		rw.flushed(next, s.wire.written.Load())
-		safe := rw.acked(s.wire.ackedBytes(), now)
-		d.sentN(len(entries), next, safe)
-		if now.Sub(stored) >= d.cfg.StoreEvery {
-			d.store(safe)
-			stored = now
+		if len(entries) == 0 {
+			// Idle: let the delivered point catch up with the window.
+			d.sentN(0, next, rw.acked(s.wire.ackedBytes(), d.cfg.Now()))
+			if d.cfg.Now().Sub(stored) >= d.cfg.StoreEvery {
+				d.store(rw.safe)
+				stored = d.cfg.Now()
+			}
 		}
 		if len(entries) < d.cfg.Batch {
 			wctx, wcancel := context.WithTimeout(ctx, d.cfg.ResendWindow/2)
@@ -171,6 +188,10 @@ func (d *dest) stream(ctx context.Context, s *session, next uint64) (uint64, err
 		}
 	}
 }
+
+// flushBytes is how much is buffered before a flush (a TLS record holds
+// up to 16 KiB).
+const flushBytes = 16 << 10
 
 // frame appends e as an RFC 5425 frame: MSG-LEN SP SYSLOG-MSG.
 func (d *dest) frame(dst []byte, e Entry) ([]byte, error) {
