@@ -180,3 +180,22 @@ func TestEnsureSecretRace(t *testing.T) {
 		}
 	}
 }
+
+func TestDeleteSecret(t *testing.T) {
+	s := newTestStore(t)
+	if _, err := s.EnsureSecret(ItemLogRootKey, 32); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSecret(ItemLogRootKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Secret(ItemLogRootKey); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+	if err := s.DeleteSecret(ItemLogRootKey); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	if err := s.DeleteSecret("../escape"); err == nil {
+		t.Fatal("bad item name accepted")
+	}
+}

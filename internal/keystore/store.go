@@ -115,6 +115,32 @@ func (s *Store) PutSecret(name string, v *Secret) error {
 	return nil
 }
 
+// DeleteSecret removes the named item's file (the event log erases its
+// root key this way once the verifier was exported). It returns an error
+// wrapping ErrNotFound if there is no such item. The removal is durable
+// (the directory is synced); the blob's bytes may survive on the storage
+// medium, but without the TPM or KEK that sealed them they reveal nothing,
+// and nothing can bring the item back once the TPM or KEK is gone.
+func (s *Store) DeleteSecret(name string) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err = os.Remove(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete key %s: %w", p, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("delete key %s: %w", p, err)
+	}
+	if err := syncDir(s.dir); err != nil {
+		return fmt.Errorf("delete key %s: %w", p, err)
+	}
+	return nil
+}
+
 // EnsureSecret returns the named item, first generating it with size random
 // bytes if it was never stored. A damaged item is an error, never silently
 // replaced. Two callers racing to create an item (two goroutines, or the
