@@ -68,8 +68,8 @@ func int64cmp(a, b uint64) int {
 // a segment, reporting each line's offset, and a torn tail (bytes after the
 // last newline) at the end.
 type lineReader struct {
-	r    *bufio.Reader
-	off  int64
+	r   *bufio.Reader
+	off int64
 }
 
 func newLineReader(r io.Reader) *lineReader {
