@@ -87,7 +87,7 @@ func TestParseMessageRejects(t *testing.T) {
 		"bad seq":      strings.Replace(good, `seq="5"`, `seq="x5"`, 1),
 		"zero seq":     strings.Replace(good, `seq="5"`, `seq="0"`, 1),
 		"bad mac":      strings.Replace(good, `mac="deadbeef05"`, `mac="zz"`, 1),
-		"no device":    strings.Replace(good, `device="icu-monitor-7"`, `devize="icu-monitor-7"`, 1),
+		"no device":    strings.Replace(strings.Replace(good, `device="icu-monitor-7"`, `devize="icu-monitor-7"`, 1), " icu-monitor-7 ", " - ", 1),
 		"oversized":    good + strings.Repeat("x", MaxMessageSize),
 		"cef no cs6":   "<13>1 2026-12-03T19:30:00Z host medguard - x [medguard@32473 device=\"d\" seq=\"1\" mac=\"00\"] CEF:0|a|b|c|d|e|f|rt=1",
 		"cef no ext":   "<13>1 2026-12-03T19:30:00Z host medguard - x [medguard@32473 device=\"d\" seq=\"1\" mac=\"00\"] CEF:0|a|b",
@@ -129,7 +129,7 @@ func FuzzParseMessage(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if r.Seq == 0 || r.Device == "" || len(r.MAC) == 0 {
+		if r.Seq == 0 || r.Device == "" || len(r.Line) == 0 {
 			t.Fatalf("accepted incomplete message: %+v", r)
 		}
 		if !bytes.Contains(b, []byte(r.Device)) {

@@ -60,14 +60,21 @@ func ParseMessage(b []byte) (*Received, error) {
 	if m.MsgID != nil {
 		r.Code = *m.MsgID
 	}
+	if r.Device == "" && m.Hostname != nil {
+		// The log's own export (medguard log export --format rfc5424)
+		// names the device only as HOSTNAME.
+		r.Device = *m.Hostname
+	}
 	if r.Device == "" {
-		return nil, fmt.Errorf("parse medguard message: no %s parameter", ParamDevice)
+		return nil, fmt.Errorf("parse medguard message: no %s parameter and no HOSTNAME", ParamDevice)
 	}
 	if r.Seq, err = strconv.ParseUint(sd[ParamSeq], 10, 64); err != nil || r.Seq == 0 {
 		return nil, fmt.Errorf("parse medguard message: bad %s parameter %q", ParamSeq, sd[ParamSeq])
 	}
-	if r.MAC, err = hex.DecodeString(sd[ParamMAC]); err != nil || len(r.MAC) == 0 {
-		return nil, fmt.Errorf("parse medguard message %d: bad %s parameter", r.Seq, ParamMAC)
+	if mac, ok := sd[ParamMAC]; ok {
+		if r.MAC, err = hex.DecodeString(mac); err != nil || len(r.MAC) == 0 {
+			return nil, fmt.Errorf("parse medguard message %d: bad %s parameter", r.Seq, ParamMAC)
+		}
 	}
 	if m.Message == nil {
 		return nil, fmt.Errorf("parse medguard message %d: no MSG", r.Seq)

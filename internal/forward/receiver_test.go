@@ -7,8 +7,8 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/medguard/medguard/internal/forward"
 )

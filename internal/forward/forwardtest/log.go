@@ -1,0 +1,70 @@
+package forwardtest
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/medguard/medguard/internal/eventlog"
+	"github.com/medguard/medguard/internal/forward"
+	"github.com/medguard/medguard/internal/keystore"
+	"github.com/medguard/medguard/internal/keystore/keystoretest"
+)
+
+// OpenLog opens a real Security Event Log for device in a temporary
+// directory (test key store backend, flood coalescing off) and returns it
+// with the key that verifies it, as the device's exported verifier file
+// would give it. The log is closed at the end of the test.
+func OpenLog(t testing.TB, device string) (*eventlog.Log, forward.DeviceKey) {
+	t.Helper()
+	dir := t.TempDir()
+	ks, err := keystoretest.NewStore(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := eventlog.Open(eventlog.Config{Dir: filepath.Join(dir, "log"), Keys: ks, BootID: "boot-" + device,
+		DeviceName: device, FloodBurst: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	root, err := ks.Secret(keystore.ItemLogRootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ks.IdentityPublic()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, forward.DeviceKey{Device: device, RootKey: append([]byte(nil), root.Bytes()...), Public: pub}
+}
+
+// RecordN records n events into l from several goroutines (so that the
+// log commits them in groups), each with a distinct message.
+func RecordN(t testing.TB, l eventlog.Recorder, n int) {
+	t.Helper()
+	const writers = 32
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += writers {
+				_, err := l.Record(context.Background(), eventlog.Event{Code: "system.test", Category: eventlog.CategorySystem,
+					Severity: eventlog.SeverityInfo, Actor: "system", Source: "test", Message: fmt.Sprintf("test event %d", i)})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+}
