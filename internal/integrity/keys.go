@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -64,7 +65,7 @@ func (p PublicKey) Equal(q PublicKey) bool { return p.k.Equal(q.k) }
 type verifier struct{ PublicKey }
 
 func (v verifier) Verify(_ context.Context, data, sig []byte) error {
-	if len(v.k) != ed25519.PublicKeySize || !ed25519.Verify(v.k, data, sig) {
+	if len(v.k) != ed25519.PublicKeySize || !ed25519.Verify(v.k, SignedMessage(data), sig) {
 		return errors.New("ed25519 signature does not verify")
 	}
 	return nil
@@ -72,8 +73,23 @@ func (v verifier) Verify(_ context.Context, data, sig []byte) error {
 func (v verifier) KeyID() (string, error)   { return v.ID(), nil }
 func (v verifier) Public() crypto.PublicKey { return v.k }
 
-// Signer signs manifests. A PrivateKey is one; an HSM-backed key would be
-// another.
+// sigDomain starts every signed message, so that a medguard signature can
+// never be taken for a signature over other 80-byte data.
+const sigDomain = "medguard.sig.v1:"
+
+// SignedMessage is what a release key signs with Ed25519 for a DSSE
+// envelope: a domain string and the SHA-512 of the envelope's PAE, 80 bytes
+// whatever the manifest's size. Signing a digest lets an HSM sign in one
+// operation (many HSMs, softhsm2 among them, have no multi-part EdDSA),
+// and costs nothing in strength: Ed25519 hashes with SHA-512 anyway.
+func SignedMessage(pae []byte) []byte {
+	h := sha512.Sum512(pae)
+	return append([]byte(sigDomain), h[:]...)
+}
+
+// Signer signs manifests: Sign receives the DSSE PAE and must return the
+// Ed25519 signature of SignedMessage(pae). PrivateKey is one; PKCS11Key
+// (a key in an HSM) is another.
 type Signer interface {
 	Sign(ctx context.Context, data []byte) ([]byte, error)
 	KeyID() (string, error)
@@ -103,7 +119,7 @@ func (k *PrivateKey) Sign(_ context.Context, data []byte) ([]byte, error) {
 	if len(k.k) != ed25519.PrivateKeySize {
 		return nil, errors.New("sign: release key was zeroed")
 	}
-	return ed25519.Sign(k.k, data), nil
+	return ed25519.Sign(k.k, SignedMessage(data)), nil
 }
 
 // KeyID implements dsse.Signer.
