@@ -135,7 +135,8 @@ func TestPageHasNoExternalAssetsAndSaysSimulated(t *testing.T) {
 			return nil
 		}
 		b, _ := webFS.ReadFile(p)
-		if strings.Contains(string(b), "http://") || strings.Contains(string(b), "https://") {
+		body := strings.ReplaceAll(string(b), `xmlns="http://www.w3.org/2000/svg"`, "") // a namespace name, not a fetch
+		if strings.Contains(body, "http://") || strings.Contains(body, "https://") {
 			t.Errorf("%s refers to an external asset", p)
 		}
 		return nil
