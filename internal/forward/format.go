@@ -166,3 +166,9 @@ var (
 
 func cefHeader(s string) string   { return cefHeaderEscaper.Replace(s) }
 func cefExtValue(s string) string { return cefExtEscaper.Replace(s) }
+
+// Message returns e as the complete message (without framing) that a
+// forwarder of device with the given facility sends.
+func (f Format) Message(device string, facility uint8, e Entry) (string, error) {
+	return f.build(header{device: device, facility: facility}, e)
+}

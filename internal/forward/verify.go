@@ -50,10 +50,12 @@ type LineError struct {
 	Err  string `json:"error"`
 }
 
-// NewVerifier returns a verifier for the devices of keys.
+// NewVerifier returns a verifier for the devices of keys. It keeps copies
+// of the keys, which Finish erases: the caller may erase its own.
 func NewVerifier(keys []DeviceKey) *Verifier {
 	v := &Verifier{keys: map[string]DeviceKey{}, devices: map[string]*deviceStream{}, unkeyed: map[string]int{}}
 	for _, k := range keys {
+		k.RootKey = slices.Clone(k.RootKey)
 		v.keys[k.Device] = k
 	}
 	return v
@@ -90,6 +92,12 @@ func (v *Verifier) AddLine(file string, n int, line []byte) {
 		v.devices[m.Device] = d
 	}
 	d.add(file, n, m)
+}
+
+// AddError records a line of a receiver's file that could not be read
+// as a message (for example, one too long).
+func (v *Verifier) AddError(file string, n int, err error) {
+	v.malformed = append(v.malformed, LineError{file, n, err.Error()})
 }
 
 // Result is the outcome of a verification.
@@ -135,6 +143,9 @@ func (v *Verifier) Finish() Result {
 		dr := d.finish()
 		res.OK = res.OK && dr.OK
 		res.Devices = append(res.Devices, dr)
+	}
+	for _, k := range v.keys {
+		clear(k.RootKey)
 	}
 	return res
 }

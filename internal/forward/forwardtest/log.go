@@ -1,11 +1,16 @@
 package forwardtest
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"filippo.io/age"
 
 	"github.com/medguard/medguard/internal/eventlog"
 	"github.com/medguard/medguard/internal/forward"
@@ -65,6 +70,57 @@ func RecordN(t testing.TB, l eventlog.Recorder, n int) {
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Messages returns every entry of l as the messages a forwarder sends, in
+// format f, one per string.
+func Messages(t testing.TB, l *eventlog.Log, device string, f forward.Format) []string {
+	t.Helper()
+	src := forward.LogSource(l)
+	var out []string
+	for next := uint64(1); ; {
+		es, err := src.Read(next, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) == 0 {
+			return out
+		}
+		for _, e := range es {
+			m, err := f.Message(device, 13, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, m)
+			next = e.Event.Seq + 1
+		}
+	}
+}
+
+// WriteVerifierFile writes k as a log verifier file (the format of
+// "medguard keys export-log-verifier", docs/keys.md), encrypted with age
+// under passphrase at a low scrypt work factor so that tests stay fast.
+func WriteVerifierFile(t testing.TB, path string, k forward.DeviceKey, passphrase string) {
+	t.Helper()
+	r, err := age.NewScryptRecipient(passphrase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetWorkFactor(10)
+	var b bytes.Buffer
+	w, err := age.Encrypt(&b, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.StdEncoding
+	fmt.Fprintf(w, "medguard log verifier v1\ndevice: %s\ndevice-public-key: %s\nlog-root-key: %s\n",
+		k.Device, enc.EncodeToString(k.Public), enc.EncodeToString(k.RootKey))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
