@@ -132,6 +132,7 @@ func CycloneDXVEX(release *sbom.Document, now time.Time, fs []vuln.WatchFinding)
 	var b bytes.Buffer
 	enc := cdx.NewBOMEncoder(&b, cdx.BOMFileFormatJSON)
 	enc.SetPretty(true)
+	enc.SetEscapeHTML(false) // package URLs carry '&' between qualifiers
 	if err := enc.EncodeVersion(bom, sbom.CycloneDXSpec); err != nil {
 		return nil, fmt.Errorf("write cyclonedx vex: %w", err)
 	}

@@ -20,6 +20,7 @@ func WriteCycloneDX(w io.Writer, d *Document) error {
 	bom := ToCycloneDX(d)
 	enc := cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON)
 	enc.SetPretty(true)
+	enc.SetEscapeHTML(false) // package URLs carry '&' between qualifiers
 	if err := enc.EncodeVersion(bom, CycloneDXSpec); err != nil {
 		return fmt.Errorf("write cyclonedx sbom: %w", err)
 	}

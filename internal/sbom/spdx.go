@@ -24,7 +24,7 @@ func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
 // "medguard:support:level=LEVEL".
 func WriteSPDX(w io.Writer, d *Document) error {
 	doc := ToSPDX(d)
-	if err := spdxjson.Write(doc, w, spdxjson.Indent(" ")); err != nil {
+	if err := spdxjson.Write(doc, w, spdxjson.Indent(" "), spdxjson.EscapeHTML(false)); err != nil {
 		return fmt.Errorf("write spdx sbom: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"time"
 )
@@ -19,8 +20,8 @@ import (
 //	]}
 //
 // An entry's purl is a versionless package URL, or a prefix ending in "*";
-// the longest matching entry wins. Empty fields leave the component's own
-// value.
+// every matching entry applies, from the shortest pattern to the longest,
+// so a longer one overrides only the fields it sets.
 type SupportTable struct {
 	Components []SupportEntry `json:"components"`
 }
@@ -72,34 +73,33 @@ func ParseSupportTable(data []byte) (*SupportTable, error) {
 	return &t, nil
 }
 
-// lookup returns the longest entry matching purl.
-func (t *SupportTable) lookup(purl string) (SupportEntry, bool) {
+// matches returns the entries matching purl, shortest pattern first.
+func (t *SupportTable) matches(purl string) []SupportEntry {
 	if t == nil {
-		return SupportEntry{}, false
+		return nil
 	}
 	key := VersionlessPURL(purl)
-	best, n := SupportEntry{}, -1
+	var out []SupportEntry
 	for _, e := range t.Components {
 		p, wild := strings.CutSuffix(e.PURL, "*")
-		if (wild && strings.HasPrefix(key, p) || !wild && key == e.PURL) && len(p) > n {
-			best, n = e, len(p)
+		if wild && strings.HasPrefix(key, p) || !wild && key == e.PURL {
+			out = append(out, e)
 		}
 	}
-	return best, n >= 0
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].PURL) < len(out[j].PURL) })
+	return out
 }
 
 func (t *SupportTable) apply(c *Component) {
-	e, ok := t.lookup(c.PURL)
-	if !ok {
-		return
-	}
-	if e.Supplier != "" {
-		c.Supplier = e.Supplier
-	}
-	if e.SupportLevel != "" {
-		c.SupportLevel = e.SupportLevel
-	}
-	if e.EndOfSupport != "" {
-		c.EndOfSupport = e.EndOfSupport
+	for _, e := range t.matches(c.PURL) {
+		if e.Supplier != "" {
+			c.Supplier = e.Supplier
+		}
+		if e.SupportLevel != "" {
+			c.SupportLevel = e.SupportLevel
+		}
+		if e.EndOfSupport != "" {
+			c.EndOfSupport = e.EndOfSupport
+		}
 	}
 }
