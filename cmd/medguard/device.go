@@ -175,7 +175,7 @@ func (s devCredStore) save(m map[string]devCred) error {
 		return fmt.Errorf("save credentials: %w", err)
 	}
 	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err == nil {
+	if err = f.Chmod(0o600); err == nil {
 		_, err = f.Write(append(b, '\n'))
 	}
 	if cerr := f.Close(); err == nil {

@@ -38,7 +38,7 @@ func TestEveryRouteHasAPermission(t *testing.T) {
 		if !r.Perm.Valid() {
 			t.Errorf("%s %s: permission %q", r.Method, r.Pattern, r.Perm)
 		}
-		if r.Perm == auth.PermPublic && !slices.Contains([]string{"/{$}", "/console/{file}", "/v1/status", "/v1/policy", "/v1/setup", "/v1/login"}, r.Pattern) {
+		if r.Perm == auth.PermPublic && !slices.Contains([]string{"/{$}", "/favicon.ico", "/console/{file}", "/v1/status", "/v1/policy", "/v1/setup", "/v1/login"}, r.Pattern) {
 			t.Errorf("%s %s is public", r.Method, r.Pattern)
 		}
 	}

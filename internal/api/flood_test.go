@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,14 +62,18 @@ func heapPeak(stop <-chan struct{}) <-chan uint64 {
 	return out
 }
 
-// Attack: 1,000 concurrent login attempts from 1,000 sources, at the
-// configured argon2id cost, keep memory within the hashing cap, and a valid
-// user still logs in during the flood.
-func TestLoginFlood(t *testing.T) {
-	if testing.Short() {
-		t.Skip("flood test: skipped in -short mode")
-	}
-	const n = 1000
+type floodResult struct {
+	answers    map[int]int
+	errs       int
+	firstErr   string
+	heapGrowth int64         // bytes: peak heap in use during the flood minus before
+	validLogin time.Duration // how long the valid user needed; -1 if never
+}
+
+// flood sends n concurrent logins with wrong passwords from n loopback
+// sources, at the configured argon2id cost, while the valid user alice
+// tries to log in from 127.0.0.1.
+func flood(t testing.TB, n int) floodResult {
 	e := newEnv(t, func(a *auth.Config, _ *Config) { a.Argon2 = configured })
 	e.provision()
 	runtime.GC()
@@ -80,9 +83,8 @@ func TestLoginFlood(t *testing.T) {
 	stop := make(chan struct{})
 	peakc := heapPeak(stop)
 
-	var answers [600]atomic.Int32
-	var errs atomic.Int32
-	var firstErr atomic.Value
+	var mu sync.Mutex
+	res := floodResult{answers: map[int]int{}}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -90,12 +92,16 @@ func TestLoginFlood(t *testing.T) {
 			c := e.sourceClient(fmt.Sprintf("127.1.%d.%d", i/250, 1+i%250))
 			<-start
 			code, err := postLogin(c, e.url, fmt.Sprintf("flood%d", i), "not the password, not at all")
-			if err == nil {
-				answers[code].Add(1)
-			} else if errs.Add(1) == 1 {
-				firstErr.Store(err.Error())
-			}
 			c.CloseIdleConnections()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if res.errs++; res.errs == 1 {
+					res.firstErr = err.Error()
+				}
+				return
+			}
+			res.answers[code]++
 		})
 	}
 	close(start)
@@ -115,22 +121,85 @@ func TestLoginFlood(t *testing.T) {
 		okc <- -1
 	}()
 	wg.Wait()
-	took := <-okc
+	res.validLogin = <-okc
 	close(stop)
-	peak := <-peakc
-	growth := int64(peak) - int64(base)
-	t.Logf("1000 concurrent logins: 401=%d 503=%d 429=%d, %d failed (first: %v); heap growth %d MiB; valid user in %v",
-		answers[401].Load(), answers[503].Load(), answers[429].Load(), errs.Load(), firstErr.Load(), growth>>20, took)
-	if took < 0 {
+	res.heapGrowth = int64(<-peakc) - int64(base)
+	return res
+}
+
+// Attack: 1,000 concurrent login attempts from 1,000 sources, at the
+// configured argon2id cost, keep memory within the hashing cap, and a valid
+// user still logs in during the flood.
+func TestLoginFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("flood test: skipped in -short mode")
+	}
+	const n = 1000
+	r := flood(t, n)
+	t.Logf("%d concurrent logins: answers %v, %d failed (first: %s); heap growth %d MiB; valid user in %v",
+		n, r.answers, r.errs, r.firstErr, r.heapGrowth>>20, r.validLogin)
+	if r.validLogin < 0 {
 		t.Fatal("the valid user could not log in during the flood")
 	}
-	if answers[503].Load() == 0 || answers[401].Load() == 0 {
+	if r.answers[http.StatusServiceUnavailable] == 0 || r.answers[http.StatusUnauthorized] == 0 {
 		t.Fatal("the flood was neither refused as busy nor checked")
 	}
 	// Two hashes at once need 2 × 19 MiB; the connections about 150 KiB
 	// each. Without the cap, 1,000 hashes would need 19 GiB.
 	budget := int64(2*configured.MemoryKiB)<<10 + n*150<<10 + 64<<20
-	if growth > budget {
-		t.Fatalf("heap grew by %d MiB, budget %d MiB", growth>>20, budget>>20)
+	if r.heapGrowth > budget {
+		t.Fatalf("heap grew by %d MiB, budget %d MiB", r.heapGrowth>>20, budget>>20)
 	}
 }
+
+// BenchmarkLoginFlood1000 reports the heap growth during 1,000 concurrent
+// logins and how long the valid user waited.
+func BenchmarkLoginFlood1000(b *testing.B) {
+	for range b.N {
+		r := flood(b, 1000)
+		b.ReportMetric(float64(r.heapGrowth)/(1<<20), "heap-MiB")
+		b.ReportMetric(r.validLogin.Seconds(), "valid-login-s")
+		b.ReportMetric(float64(r.answers[http.StatusServiceUnavailable]), "busy")
+	}
+}
+
+// keepAliveClient is an HTTP/1.1 client with one keep-alive connection.
+func (e *env) keepAliveClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1,
+		TLSClientConfig: &tls.Config{RootCAs: e.pki.pool, MinVersion: tls.VersionTLS13}}}
+}
+
+func benchRequests(b *testing.B, path, token string) {
+	e := newEnv(b)
+	admin := e.provision()
+	if token == "admin" {
+		token = admin
+	}
+	c := e.keepAliveClient()
+	req, _ := http.NewRequest("GET", e.url+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	b.ResetTimer()
+	for range b.N {
+		r, err := c.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		if r.StatusCode != 200 {
+			b.Fatalf("%s: %d", path, r.StatusCode)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkAuthenticatedRequest: an authenticated API call (bearer token
+// checked against the state store, role checked) on a keep-alive HTTPS
+// connection.
+func BenchmarkAuthenticatedRequest(b *testing.B) { benchRequests(b, "/v1/session", "admin") }
+
+// BenchmarkUnauthenticatedRequest is the limit of the above: the same
+// server, connection and answer size, without authentication.
+func BenchmarkUnauthenticatedRequest(b *testing.B) { benchRequests(b, "/v1/policy", "") }

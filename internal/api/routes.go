@@ -29,6 +29,7 @@ func (s *Server) builtinRoutes() []Route {
 	return []Route{
 		{Method: "GET", Pattern: "/{$}", Perm: auth.PermPublic, Provisioning: true, Form: true, Handler: consoleHandler()},
 		{Method: "GET", Pattern: "/console/{file}", Perm: auth.PermPublic, Provisioning: true, Form: true, Handler: consoleHandler()},
+		{Method: "GET", Pattern: "/favicon.ico", Perm: auth.PermPublic, Provisioning: true, Form: true, Handler: http.HandlerFunc(noContent)},
 		{Method: "GET", Pattern: "/v1/status", Perm: auth.PermPublic, Provisioning: true, Handler: h(s.getStatus)},
 		{Method: "GET", Pattern: "/v1/policy", Perm: auth.PermPublic, Provisioning: true, Handler: h(s.getPolicy)},
 		{Method: "POST", Pattern: "/v1/setup", Perm: auth.PermPublic, Provisioning: true, Handler: h(s.postSetup)},
@@ -48,6 +49,8 @@ func (s *Server) builtinRoutes() []Route {
 		{Method: "DELETE", Pattern: "/v1/sessions/{id}", Perm: auth.PermSessionsManage, Handler: h(s.deleteSession)},
 	}
 }
+
+func noContent(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }
 
 // jsonHandler adapts a handler that returns an error.
 func (s *Server) jsonHandler(f func(http.ResponseWriter, *http.Request) error) http.Handler {

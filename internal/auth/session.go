@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/medguard/medguard/internal/eventlog"
@@ -101,7 +102,7 @@ func (a *Auth) Authenticate(ctx context.Context, tok Token, source string) (*Pri
 		return nil, fmt.Errorf("authenticate session: %w", err)
 	}
 	if why := a.expired(s, u, now); why != "" {
-		a.endSession(ctx, key, s, "auth.session.timeout", why, "system", source)
+		a.endSession(ctx, key, s, endCode(why), why, "system", source)
 		return nil, refuse(KindUnauthenticated, "the session has ended: %s", why)
 	}
 	if now.Sub(s.LastSeen) >= a.touchEvery() {
@@ -140,12 +141,20 @@ func (a *Auth) expired(s *session, u *user, now time.Time) string {
 	return ""
 }
 
+// endCode is the event code for a session that ended for reason why.
+func endCode(why string) string {
+	if strings.HasSuffix(why, "timeout") {
+		return "auth.session.timeout"
+	}
+	return "auth.session.revoked"
+}
+
 func (a *Auth) endSession(ctx context.Context, key string, s *session, code, why, actor, source string) {
 	err := a.cfg.Store.Update(func(tx state.Tx) error { return tx.Delete(state.BucketSessions, key) })
 	if err != nil {
 		a.log.Error("end session", "session", sessionID(key), "err", err)
 	}
-	if code == "auth.session.timeout" {
+	if code != "auth.session.terminated" {
 		actor = s.User
 	}
 	a.event(ctx, code, eventlog.SeverityInfo, actor, source, "A session of "+s.User+" ended: "+why+".",
@@ -292,7 +301,7 @@ func (a *Auth) SweepSessions(ctx context.Context) error {
 		})
 	})
 	for _, d := range ds {
-		a.endSession(ctx, d.k, d.s, "auth.session.timeout", d.why, "system", "auth")
+		a.endSession(ctx, d.k, d.s, endCode(d.why), d.why, "system", "auth")
 	}
 	if err != nil {
 		return fmt.Errorf("sweep sessions: %w", err)

@@ -107,6 +107,7 @@ const renderers = {
       }));
     }));
     const f = document.createElement('form');
+    f.method = 'post';
     f.innerHTML = '<h3>New user</h3><label>Name <input name="name" required></label>' +
       '<label>Role <select name="role"><option>clinician</option><option>technician</option><option>admin</option><option>service</option></select></label>' +
       '<label>Password <input name="password" type="password" autocomplete="new-password" required></label><button>Create</button>';
@@ -127,6 +128,7 @@ const renderers = {
     const s = await call('GET', '/v1/session');
     body.appendChild(table([s], ['user', 'role', 'session', 'authenticated_at']));
     const f = document.createElement('form');
+    f.method = 'post';
     f.innerHTML = '<h3>Change password</h3><label>Current password <input name="current" type="password" autocomplete="current-password" required></label>' +
       '<label>New password <input name="new" type="password" autocomplete="new-password" required></label><button>Change</button>';
     f.addEventListener('submit', (ev) => {
@@ -186,6 +188,7 @@ async function start() {
     show('setup');
     return;
   }
+  if (!csrf) { show('login'); return; } // no session in this tab
   try {
     const s = await call('GET', '/v1/session');
     setCSRF(s.csrf_token);

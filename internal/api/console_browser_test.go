@@ -1,0 +1,105 @@
+package api
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/medguard/medguard/internal/testenv"
+)
+
+// The console in a real browser (headless Chromium): provisioning through
+// the setup form, status, logout and login, with the strict CSP in force
+// and the session cookie out of JavaScript's reach.
+func TestConsoleInBrowser(t *testing.T) {
+	chromium := testenv.Tool(t, "chromium", "chromium")
+	e := newEnv(t)
+	code := <-e.codes
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("ignore-certificate-errors", true), chromedp.Headless)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+
+	var mu sync.Mutex
+	var problems []string
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleException || m.Type == "error" {
+				mu.Lock()
+				problems = append(problems, string(m.Type)+": "+m.Text)
+				mu.Unlock()
+			}
+		}
+	}()
+
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	step := func(what string, acts ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, acts...); err != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("browser, %s: %v (console: %q)", what, err, problems)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return v
+	}
+	step("setup form",
+		chromedp.Navigate(e.url+"/"),
+		chromedp.WaitVisible(css("#setup-form")),
+		chromedp.SendKeys(css("#setup-form input[name=code]"), strings.ToLower(code)),
+		chromedp.SendKeys(css("#setup-form input[name=user]"), "alice"),
+		chromedp.SendKeys(css("#setup-form input[name=password]"), adminPW),
+		chromedp.Click(css("#setup-form button")),
+		chromedp.WaitVisible(css("#nav")),
+		chromedp.WaitVisible(css(".state-degraded")))
+	if who, state := text("#who"), text(".state-degraded"); who != "alice (admin)" || state != "degraded" {
+		t.Fatalf("console shows %q, state %q", who, state)
+	}
+	cookies, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.cookie"))
+	if err != nil || cookies != "" {
+		t.Fatalf("the session cookie is readable by JavaScript: %q, %v", cookies, err)
+	}
+	step("logout and login",
+		chromedp.Click(css("#logout")),
+		chromedp.WaitVisible(css("#login-form")),
+		chromedp.SendKeys(css("#login-form input[name=user]"), "alice"),
+		chromedp.SendKeys(css("#login-form input[name=password]"), adminPW),
+		chromedp.Click(css("#login-form button")),
+		chromedp.WaitVisible(css(".state-degraded")))
+	// A critical page action: creating a user, which works right after the
+	// login (fresh authentication) and sends the CSRF token.
+	step("users page",
+		chromedp.Navigate(e.url+"/#users"),
+		chromedp.WaitVisible(css("#page-tools form")),
+		chromedp.SendKeys(css("#page-tools input[name=name]"), "nurse"),
+		chromedp.SendKeys(css("#page-tools input[name=password]"), nursePW),
+		chromedp.Click(css("#page-tools form button")),
+		chromedp.WaitVisible(css("#message.ok")))
+	if m := text("#message"); !strings.Contains(m, "nurse created") {
+		t.Fatalf("after creating a user: %q", m)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Errorf("browser console: %s", p)
+	}
+}
