@@ -169,3 +169,15 @@ func jsonProblem(err error) string {
 	}
 	return s
 }
+
+// WriteError answers with err as JSON, for the handlers that other parts
+// mount with Handle: an *auth.Error keeps its kind as the code, an error
+// from Errorf its status and code, anything else is a 500 "internal" whose
+// detail is not sent.
+func WriteError(w http.ResponseWriter, err error) { writeError(w, nil, err) }
+
+// Errorf returns an error that WriteError answers with status and code.
+func Errorf(status int, code, format string, a ...any) error { return errf(status, code, format, a...) }
+
+// WriteJSON answers with v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }

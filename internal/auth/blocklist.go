@@ -11,7 +11,8 @@ import (
 // The blocklist is the "passwords" frequency list of zxcvbn 4.4.2 as shipped
 // by github.com/trustelem/zxcvbn v1.0.1 (MIT licence, Copyright (c) 2018
 // Vincent Vanackere and Trustelem; the list itself comes from Dropbox's
-// zxcvbn, MIT licence): the 30,000 most common passwords of leaked password
+// zxcvbn, MIT licence, Copyright (c) 2012-2015 Dan Wheeler and Dropbox,
+// Inc.): the 30,000 most common passwords of leaked password
 // sets. OWASP ASVS 5.0 V6.2.4 asks for at least the top 3,000.
 var blocklist = sync.OnceValue(func() map[string]struct{} {
 	list := frequency.FrequencyLists["passwords"]
