@@ -93,7 +93,7 @@ func localStatus(ctx context.Context, path string) (json.RawMessage, error) {
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", path)
 	}}}
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://local/v1/local/status", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://local/v1/local/status/full", nil)
 	r, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("local API %s: %w (not on the device? use --device URL)", path, err)

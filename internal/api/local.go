@@ -23,7 +23,21 @@ type localRoute struct {
 }
 
 func (s *Server) builtinLocalRoutes() []localRoute {
-	return []localRoute{{"GET", "/v1/local/status", http.HandlerFunc(s.getLocalStatus)}}
+	return []localRoute{
+		{"GET", "/v1/local/status", http.HandlerFunc(s.getLocalStatus)},
+		{"GET", "/v1/local/status/full", http.HandlerFunc(s.getLocalStatusFull)},
+	}
+}
+
+// getLocalStatusFull adds the boot report, for "medguard status" on the
+// device.
+func (s *Server) getLocalStatusFull(w http.ResponseWriter, r *http.Request) {
+	st := s.cfg.Status.Status()
+	if st.Warnings == nil {
+		st.Warnings = []Warning{}
+	}
+	st.Since = st.Since.UTC()
+	writeJSON(w, http.StatusOK, st)
 }
 
 // HandleLocal adds a route to the local API (before Run). Only peers whose

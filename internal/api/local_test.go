@@ -50,6 +50,16 @@ func TestLocalStatusContract(t *testing.T) {
 	if len(ws) != 1 || ws[0]["severity"] != "warning" || ws[0]["action"] != "check the SIEM" || ws[0]["since"] != "2026-12-03T09:00:00Z" {
 		t.Errorf("warnings: %s", m["warnings"])
 	}
+	r, err = unixClient(e.sock).Get("http://local/v1/local/status/full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(r.Body)
+	r.Body.Close()
+	var full DeviceStatus
+	if err := json.Unmarshal(b, &full); err != nil || full.Boot == nil || len(full.Warnings) != 1 {
+		t.Fatalf("full local status: %s", b)
+	}
 	fi, err := os.Stat(e.sock)
 	if err != nil || fi.Mode()&os.ModeSocket == 0 {
 		t.Fatalf("socket: %v %v", fi, err)

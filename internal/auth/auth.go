@@ -128,7 +128,12 @@ func New(cfg Config) (*Auth, error) {
 		return nil, fmt.Errorf("new auth: read accounts: %w", err)
 	}
 	a.provisd.Store(n > 0)
-	if n == 0 {
+	if n > 0 {
+		// A code file left by a crash right after provisioning is stale.
+		if err := os.Remove(a.setupCodeFile()); err != nil && !os.IsNotExist(err) {
+			return nil, fmt.Errorf("new auth: remove stale setup code: %w", err)
+		}
+	} else {
 		a.setupMu.Lock()
 		err = a.issueSetupCodeLocked(context.Background())
 		a.setupMu.Unlock()
