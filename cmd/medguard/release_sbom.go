@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/medguard/medguard/internal/integrity"
 	"github.com/medguard/medguard/internal/sbom"
 )
 
@@ -20,7 +21,7 @@ func init() {
 		summary: "write the signed SBOM (CycloneDX 1.6, SPDX 2.3) of a software tree; fails on a missing NTIA/FDA element",
 		usage: "medguard release sbom --product NAME --version V --supplier ORG [--author ORG] [--purl PURL] [--support FILE]\n" +
 			"  [--dpkg-status FILE --distro debian-12] [--out-cdx FILE] [--out-spdx FILE] [--key KEYFILE [--sign dsse|detached]]\n" +
-			"  [--allow-incomplete] [--json] ROOT",
+			"  [--manifest ENVELOPE --manifest-key KEY] [--allow-incomplete] [--json] ROOT",
 		example: "medguard release sbom --product monitor --version 1.4.0 --supplier \"Acme Medical\" --support support.json \\\n" +
 			"  --dpkg-status rootfs/var/lib/dpkg/status --distro debian-12 --key sbom.key rootfs/opt/medguard",
 		run: runReleaseSBOM,
@@ -59,6 +60,8 @@ func runReleaseSBOM(ctx context.Context, e *env, args []string) error {
 	sign := fs.String("sign", "dsse", "dsse (FILE.dsse.json) or detached (FILE.sig)")
 	allow := fs.Bool("allow-incomplete", false, "write even if the completeness gate finds gaps (they are printed)")
 	asJSON := fs.Bool("json", false, "print a JSON summary")
+	manifest := fs.String("manifest", "", "signed release manifest (medguard release manifest) to take the file list from, instead of walking ROOT")
+	manifestKey := fs.String("manifest-key", "", "release public key (or file) that must have signed --manifest")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -85,6 +88,11 @@ func runReleaseSBOM(ctx context.Context, e *env, args []string) error {
 		defer k.Zero()
 	}
 	o.Files = sbom.Walk{Root: pos[0]}
+	if *manifest != "" {
+		if o.Files, err = manifestFiles(ctx, pos[0], *manifest, *manifestKey); err != nil {
+			return err
+		}
+	}
 	doc, err := sbom.Build(ctx, o)
 	if err != nil {
 		return err
@@ -146,6 +154,37 @@ func runReleaseSBOM(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: %d components, %d gap(s); wrote %s\n", doc.Product.PURL, len(doc.Components), gaps, strings.Join(sorted(written), ", "))
 	return nil
+}
+
+// manifestFiles verifies a signed release manifest and lists its files.
+func manifestFiles(ctx context.Context, root, file, keyArg string) (sbom.FileSource, error) {
+	if keyArg == "" {
+		return nil, usagef("--manifest needs --manifest-key")
+	}
+	ks := keyArg
+	if !strings.HasPrefix(ks, "medguard-ed25519:") {
+		b, err := os.ReadFile(keyArg)
+		if err != nil {
+			return nil, fmt.Errorf("read manifest key: %w", err)
+		}
+		ks = string(b)
+	}
+	k, err := integrity.ParsePublicKey(ks)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	v, err := integrity.OpenEnvelope(ctx, data, []integrity.PublicKey{k}, 1)
+	if err != nil {
+		if integrity.IsSecurity(err) {
+			return nil, &exitError{code: exitTampered, err: fmt.Errorf("%s: %w", file, err)}
+		}
+		return nil, err
+	}
+	return sbom.FromManifest(root, v.Manifest), nil
 }
 
 func runSBOMKeygen(ctx context.Context, e *env, args []string) error {

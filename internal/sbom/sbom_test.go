@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medguard/medguard/internal/integrity"
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdxlib"
 )
@@ -371,5 +372,29 @@ func TestParseDpkgStatusRejects(t *testing.T) {
 		if _, err := ParseDpkgStatus([]byte(bad)); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+func TestFromManifestChecksHashes(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "a.conf"), []byte("x=1\n"), 0o644)
+	m := &integrity.Manifest{Files: []integrity.Entry{
+		{Path: "a.conf", Kind: integrity.KindConfiguration, Size: 4, SHA256: "b0c7ed4d4ad2df1e3e4a4c9c8e6bd8a2aa6c30b1e1e8b4e6d0a8a8a8a8a8a8a8"},
+		{Path: "link", Kind: integrity.KindSymlink, Target: "a.conf"},
+	}}
+	l := FromManifest(root, m)
+	if len(l.List) != 1 {
+		t.Fatalf("list = %+v, want the symlink left out", l.List)
+	}
+	// Attack: the file on disk is not the one the manifest hashed.
+	_, err := Build(context.Background(), BuildOptions{Product: "p", Version: "1", Supplier: "s", Files: l})
+	if !errors.Is(err, ErrFileChanged) {
+		t.Fatalf("Build = %v, want ErrFileChanged", err)
+	}
+	sum, _, _ := hashFile(filepath.Join(root, "a.conf"))
+	m.Files[0].SHA256 = sum
+	d, err := Build(context.Background(), BuildOptions{Product: "p", Version: "1", Supplier: "s", Files: FromManifest(root, m)})
+	if err != nil || len(d.Components) != 1 || d.Components[0].Hashes["SHA-256"] != sum {
+		t.Fatalf("Build = %+v, %v", d, err)
 	}
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/medguard/medguard/internal/integrity"
 )
 
 // File is one regular file of the software tree.
@@ -84,9 +87,41 @@ func (l Listed) Files(context.Context) ([]File, error) {
 	return out, nil
 }
 
-// Open implements FileSource.
+// Open implements FileSource. The file's content must still have the
+// listed SHA-256: an SBOM must not describe one file under another's hash.
 func (l Listed) Open(path string) (*os.File, error) {
-	return os.Open(filepath.Join(l.Root, filepath.FromSlash(path)))
+	full := filepath.Join(l.Root, filepath.FromSlash(path))
+	want := ""
+	for _, f := range l.List {
+		if f.Path == path {
+			want = f.SHA256
+		}
+	}
+	got, _, err := hashFile(full)
+	if err != nil {
+		return nil, err
+	}
+	if got != want {
+		return nil, fmt.Errorf("%w: %s has SHA-256 %s, the list says %s", ErrFileChanged, path, got, want)
+	}
+	return os.Open(full)
+}
+
+// ErrFileChanged: a file of the tree no longer matches the release
+// manifest's hash.
+var ErrFileChanged = errors.New("file differs from the release manifest")
+
+// FromManifest lists the regular files of a verified release manifest
+// (internal/integrity) below root; symlinks are not components.
+func FromManifest(root string, m *integrity.Manifest) Listed {
+	l := Listed{Root: root}
+	for _, e := range m.Files {
+		if e.Kind == integrity.KindSymlink {
+			continue
+		}
+		l.List = append(l.List, File{Path: e.Path, Size: e.Size, SHA256: e.SHA256})
+	}
+	return l
 }
 
 func hashFile(p string) (string, int64, error) {
