@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -124,9 +125,11 @@ func runPassword(ctx context.Context, e *env, args []string) error {
 	if !*stdin {
 		return usagef("password needs --password-stdin")
 	}
-	b := make([]byte, 8192)
-	n, _ := e.stdin.Read(b)
-	lines := strings.Split(strings.ReplaceAll(string(b[:n]), "\r\n", "\n"), "\n")
+	b, err := io.ReadAll(io.LimitReader(e.stdin, 8192))
+	if err != nil {
+		return fmt.Errorf("read passwords from stdin: %w", err)
+	}
+	lines := strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
 	if len(lines) < 2 || lines[0] == "" || lines[1] == "" {
 		return usagef("stdin must hold the current password and the new one, one per line")
 	}

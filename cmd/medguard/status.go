@@ -62,6 +62,11 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		if err := c.call(ctx, "GET", "/v1/status", nil, &raw); err != nil {
 			return err
 		}
+		var probe struct{ Device string }
+		if json.Unmarshal(raw, &probe); probe.Device == "" && c.cred.Token != "" {
+			// An ended session counts as none on this public route.
+			fmt.Fprintln(e.stderr, "medguard: hint: your session has ended; this is the public status (run \"medguard login\" for more)")
+		}
 	} else {
 		path := *socket
 		if path == "" {
