@@ -31,6 +31,10 @@ type Config struct {
 	// whenever the previous one expired or was burnt), for the daemon to
 	// show it on the device's console. It must not block.
 	OnSetupCode func(code string, expires time.Time)
+	// OnProvisioned, if set, is called once when Setup has created the
+	// first admin (e.g. to move the device from "provisioning" to
+	// "operational"). It must not block or call Setup.
+	OnProvisioned func(admin string)
 
 	DeviceName             string
 	MinPasswordLength      int

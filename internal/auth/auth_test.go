@@ -160,7 +160,8 @@ func TestSetupCodeFormat(t *testing.T) {
 func TestSetupCodeOnceAndInTime(t *testing.T) {
 	ctx := context.Background()
 	t.Run("once", func(t *testing.T) {
-		f := newFixture(t)
+		provisioned := ""
+		f := newFixture(t, func(c *Config) { c.OnProvisioned = func(admin string) { provisioned += admin } })
 		code := f.code()
 		b, err := os.ReadFile(filepath.Join(f.dir, "setup-code"))
 		if err != nil || !strings.HasPrefix(string(b), code+"\n") {
@@ -172,6 +173,9 @@ func TestSetupCodeOnceAndInTime(t *testing.T) {
 		f.provision(t)
 		_, _, err = f.a.Setup(ctx, code, "mallory", adminPW+" x", "192.0.2.66:1")
 		wantKind(t, err, KindProvisioned)
+		if provisioned != "alice" {
+			t.Fatalf("OnProvisioned called with %q", provisioned)
+		}
 		if _, err := os.Stat(filepath.Join(f.dir, "setup-code")); !os.IsNotExist(err) {
 			t.Fatal("setup-code file left behind after provisioning")
 		}

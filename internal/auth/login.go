@@ -74,6 +74,9 @@ func (a *Auth) Setup(ctx context.Context, code, name, password, source string) (
 		"The device was provisioned: the first admin account was created with the setup code.", nil)
 	a.event(ctx, "auth.user.created", eventlog.SeverityNotice, cname, source,
 		"User account "+cname+" was created with role admin.", map[string]string{"user": cname, "role": string(RoleAdmin)})
+	if a.cfg.OnProvisioned != nil {
+		a.cfg.OnProvisioned(cname)
+	}
 	return a.startSession(ctx, u, "bearer", source)
 }
 
