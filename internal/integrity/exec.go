@@ -149,7 +149,7 @@ func (c *Checker) sealedCopy(e Entry) (*os.File, error) {
 	if _, err := io.Copy(mem, io.LimitReader(src, e.Size+1)); err != nil {
 		return nil, fmt.Errorf("copy %s: %w", e.Path, err)
 	}
-	if err := mem.Chmod(0o500); err != nil {
+	if err := mem.Chmod(0o555); err != nil { // readable and executable by the program's own user
 		return nil, fmt.Errorf("chmod memfd for %s: %w", e.Path, err)
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE

@@ -173,13 +173,20 @@ func (s *Supervisor) start(ctx context.Context, p Program) (*exec.Cmd, error) {
 		Dir:    "/",
 		Stdout: s.cfg.Stdout,
 		Stderr: s.cfg.Stderr,
-		SysProcAttr: &syscall.SysProcAttr{
-			Setpgid:   true,
-			Pdeathsig: syscall.SIGKILL,
-		},
+		// Its own process group, so that stopping it stops its children.
+		// (No Pdeathsig: Linux ties it to the forking thread, which the Go
+		// runtime may retire while the program should keep running.)
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
 	if *p.UID >= 0 || *p.GID >= 0 {
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(max(*p.UID, 0)), Gid: uint32(max(*p.GID, 0)), NoSetGroups: true}
+		uid, gid := os.Getuid(), os.Getgid() // a side not given stays the daemon's, never root by default
+		if *p.UID >= 0 {
+			uid = *p.UID
+		}
+		if *p.GID >= 0 {
+			gid = *p.GID
+		}
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", p.Name, err)

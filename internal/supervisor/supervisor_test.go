@@ -251,3 +251,27 @@ stop_timeout = "5s"
 		}
 	}
 }
+
+// TestRunsAsConfiguredUser: the signed list's uid/gid apply (the clinical
+// application runs as its own user).
+func TestRunsAsConfiguredUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to change user")
+	}
+	e := setup(t, `
+[[program]]
+name = "app"
+path = "bin/app"
+args = ["-c", "echo $(id -u):$(id -g)"]
+env = ["PATH=/usr/bin:/bin"]
+restart = "never"
+uid = 4321
+gid = 4322
+`)
+	if err := e.sup.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(e.out.String()); got != "4321:4322" {
+		t.Fatalf("ran as %q, want 4321:4322", got)
+	}
+}
