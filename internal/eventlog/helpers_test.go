@@ -187,3 +187,22 @@ func fill(t testing.TB, l *Log, n int) []uint64 {
 	}
 	return seqs
 }
+
+// fillParallel records n events from 16 goroutines (group commit).
+func fillParallel(t testing.TB, l *Log, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < n; i += 16 {
+				if _, err := l.Record(context.Background(), testEvent(i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -63,15 +63,16 @@ func Open(cfg Config) (*Log, error) {
 
 // tail is what Open learns from the newest segments.
 type tail struct {
-	records    uint64 // records seen
-	lastSeq    uint64
-	lastEpoch  uint64
-	lastMAC    [macSize]byte
-	epochCount uint64 // records of lastEpoch
-	tree       merkle
-	treeOK     bool
-	damaged    int // lines that are not records
-	torn       *tornTail
+	records        uint64 // records seen
+	lastSeq        uint64
+	lastEpoch      uint64
+	lastMAC        [macSize]byte
+	epochCount     uint64 // records of lastEpoch
+	tree           merkle
+	treeOK         bool
+	damaged        int // lines that are not records
+	torn           *tornTail
+	lastSegRecords uint64 // complete records in the newest segment
 }
 
 type tornTail struct {
@@ -109,6 +110,17 @@ func openWriter(l *Log) (*writer, []Event, error) {
 		}
 		segs[len(segs)-1].size = t.torn.off
 		notes = append(notes, crashEvent(t))
+	}
+	if len(segs) > 0 && t.lastSegRecords == 0 {
+		// A segment begun just before a crash, before its first record
+		// (a checkpoint) was durable: remove it and begin it again.
+		s := segs[len(segs)-1]
+		if err := os.Remove(filepath.Join(cfg.Dir, s.name)); err != nil {
+			return nil, nil, fmt.Errorf("open event log: remove empty segment %s: %w", s.name, err)
+		}
+		segs = segs[:len(segs)-1]
+		w.segs = segs
+		w.rotate_ = true
 	}
 	st, err := LoadState(cfg.Keys)
 	switch {
@@ -204,7 +216,7 @@ func scanTail(dir string, segs []segment, pub ed25519.PublicKey) (tail, error) {
 				return t, err
 			}
 		}
-		if t.treeOK || t.records == 0 {
+		if t.treeOK || t.records == 0 && k == 0 {
 			return t, nil
 		}
 	}
@@ -251,6 +263,9 @@ func scanSegment(dir string, s segment, last bool, pub ed25519.PublicKey, t *tai
 			t.epochCount = 0
 		}
 		t.records++
+		if last {
+			t.lastSegRecords++
+		}
 		t.lastSeq, t.lastEpoch, t.lastMAC = h.seq, h.epoch, h.mac
 		t.epochCount++
 	}

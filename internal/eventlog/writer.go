@@ -123,7 +123,7 @@ func (w *writer) commit(batch []*request, final bool) {
 		w.sinceCP > 0 && w.now.Sub(w.lastCP) >= w.cfg.CheckpointInterval {
 		w.appendCheckpoint()
 	}
-	if len(w.buf) == 0 {
+	if len(w.buf) == 0 && len(w.pending) == 0 && !w.segsDirty {
 		return
 	}
 	if err := w.flush(); err != nil {

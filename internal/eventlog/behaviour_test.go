@@ -1,0 +1,272 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestTornRecordOnReopenIsReportedAsCrash(t *testing.T) {
+	env := newTestEnv(t)
+	l := env.open()
+	fill(t, l, 10)
+	l.Close()
+	segs := env.segPaths()
+	f, err := os.OpenFile(segs[len(segs)-1], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"seq":99,"time":"2026-12-03T10:0`) // a write cut by power loss
+	f.Close()
+	l = env.open()
+	recs := mustRead(t, l, 1)
+	l.Close()
+	var crash *Record
+	for i := range recs {
+		if recs[i].Code == CodeCrashDetected {
+			crash = &recs[i]
+		}
+	}
+	if crash == nil || crash.Fields["torn_bytes"] != "33" || crash.Severity != SeverityWarning {
+		t.Fatalf("torn record not reported as a crash event: %+v", crash)
+	}
+	if rep := env.verify(nil); !rep.OK || rep.Crash != nil {
+		t.Fatalf("after recovery the log should verify without a torn tail: %+v", rep)
+	}
+}
+
+func TestFloodCoalescedWithExactCounts(t *testing.T) {
+	env := newTestEnv(t)
+	l := env.open(func(c *Config) { c.FloodBurst, c.FloodWindow = 10, time.Second })
+	const flooders, each = 20, 20
+	var wg sync.WaitGroup
+	var acked atomic.Int64
+	for g := range flooders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				if _, err := l.Record(context.Background(), Event{Code: "auth.login.failed", Category: CategoryAuth,
+					Severity: SeverityWarning, Actor: "admin", Source: "10.6.6.6:4444", Message: "login failed"}); err != nil {
+					t.Error(err)
+					return
+				}
+				acked.Add(1)
+			}
+			_ = g
+		}()
+	}
+	// Another event during the flood is recorded on its own, not hidden.
+	seq, err := l.Record(context.Background(), Event{Code: "config.changed", Category: CategoryConfig, Severity: SeverityNotice, Actor: "nurse", Message: "alarm limits changed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for {
+		select {
+		case <-done:
+		default:
+			env.clock.Add(300 * time.Millisecond) // windows end; summaries are written
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		break
+	}
+	recs := mustRead(t, l, 1)
+	l.Close()
+	var individual, summaries int
+	var counted uint64
+	sawOther := false
+	for _, r := range recs {
+		switch {
+		case r.Seq == seq:
+			sawOther = r.Code == "config.changed"
+		case r.Code == "auth.login.failed" && r.Fields["coalesced"] == "":
+			individual++
+		case r.Code == "auth.login.failed":
+			n, err := strconv.ParseUint(r.Fields["coalesced"], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counted += n
+			summaries++
+		}
+	}
+	if got := uint64(individual) + counted; got != flooders*each || acked.Load() != flooders*each {
+		t.Fatalf("individual %d + coalesced %d = %d, want exactly %d", individual, counted, got, flooders*each)
+	}
+	if !sawOther {
+		t.Fatal("an event recorded during the flood is missing")
+	}
+	if individual+summaries > flooders*each/5 {
+		t.Fatalf("flood not coalesced: %d records for %d events", individual+summaries, flooders*each)
+	}
+	t.Logf("%d events stored as %d individual records and %d summaries", flooders*each, individual, summaries)
+}
+
+func TestCapacityWarningRemovalAndVerification(t *testing.T) {
+	env := newTestEnv(t)
+	var mu sync.Mutex
+	var failures []error
+	l := env.open(func(c *Config) {
+		c.MaxBytes, c.SegmentBytes, c.EpochEntries = 1<<20, 64<<10, 1<<20
+		c.OnFailure = func(err error) { mu.Lock(); failures = append(failures, err); mu.Unlock() }
+	})
+	fillParallel(t, l, 4000) // about 1.4 MiB of records
+	recs := mustRead(t, l, 1)
+	l.Close()
+	var warned, removed bool
+	for _, r := range recs {
+		warned = warned || r.Code == CodeCapacityWarning
+		removed = removed || r.Code == CodeSegmentsRemoved
+	}
+	if !warned || !removed {
+		t.Fatalf("warning %v, removal %v", warned, removed)
+	}
+	mu.Lock()
+	if len(failures) == 0 || !errors.Is(failures[0], ErrCapacity) {
+		t.Fatalf("the 80 %% notification did not reach OnFailure: %v", failures)
+	}
+	mu.Unlock()
+	var total int64
+	segs, _ := listSegments(env.logDir())
+	for _, s := range segs {
+		total += s.size
+	}
+	if total > 1<<20 {
+		t.Fatalf("log uses %d bytes, limit %d", total, 1<<20)
+	}
+	// What remains verifies: it begins where the removal says, anchored by
+	// its first segment's checkpoint.
+	rep := env.verify(env.lastCheckpoint())
+	if !rep.OK || rep.FirstSeq == 1 || rep.Checkpoints == 0 {
+		t.Fatalf("log after removal: %+v", rep)
+	}
+	// Removing one more segment than the policy did is caught.
+	os.Remove(env.segPaths()[0])
+	wantDamage(t, env.verify(nil), KindDeleted, rep.FirstSeq)
+}
+
+func TestCapacityStopPolicy(t *testing.T) {
+	env := newTestEnv(t)
+	var full atomic.Bool
+	l := env.open(func(c *Config) {
+		c.MaxBytes, c.SegmentBytes, c.Policy = 256<<10, 64<<10, PolicyStop
+		c.OnFailure = func(err error) {
+			if errors.Is(err, ErrFull) {
+				full.Store(true)
+			}
+		}
+	})
+	defer l.Close()
+	var err error
+	for i := 0; i < 5000 && err == nil; i++ {
+		_, err = l.Record(context.Background(), testEvent(i))
+	}
+	if !errors.Is(err, ErrFull) || !full.Load() {
+		t.Fatalf("stop policy: err %v, OnFailure told %v", err, full.Load())
+	}
+	recs := mustRead(t, l, 1)
+	if recs[len(recs)-1].Code != CodeFull && recs[len(recs)-2].Code != CodeFull {
+		t.Fatalf("no log.full event at the end; last is %s", recs[len(recs)-1].Code)
+	}
+}
+
+func TestQuery(t *testing.T) {
+	env := newTestEnv(t)
+	l := env.open()
+	defer l.Close()
+	for i := range 30 {
+		e := testEvent(i)
+		if i%3 == 0 {
+			e.Category, e.Code, e.Severity, e.Actor = CategoryNetwork, "network.port.scan", SeverityError, "scanner"
+		}
+		if _, err := l.Record(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+		env.clock.Add(time.Second)
+	}
+	sev := SeverityError
+	var got []Record
+	q := Query{Categories: []Category{CategoryNetwork}, MaxSeverity: &sev, Limit: 4}
+	for pages := 0; ; pages++ {
+		p, err := l.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p.Records...)
+		if p.Next == "" {
+			break
+		}
+		q.Cursor = p.Next
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+	}
+	if len(got) != 10 {
+		t.Fatalf("got %d network events, want 10", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Seq >= got[i-1].Seq || got[i].Category != CategoryNetwork {
+			t.Fatalf("not newest first or wrong category: %d after %d", got[i].Seq, got[i-1].Seq)
+		}
+	}
+	// Time range and actor.
+	start := time.Date(2026, 12, 3, 10, 0, 10, 0, time.UTC)
+	p, err := l.Query(Query{Since: start, Until: start.Add(5 * time.Second), Actor: "scanner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range p.Records {
+		if r.Time.Before(start) || r.Time.After(start.Add(5*time.Second)) || r.Actor != "scanner" {
+			t.Fatalf("record %d outside the query", r.Seq)
+		}
+	}
+	if len(p.Records) != 2 {
+		t.Fatalf("time+actor query gave %d records, want 2", len(p.Records))
+	}
+	// Sequence range.
+	p, _ = l.Query(Query{FromSeq: 5, ToSeq: 9})
+	if len(p.Records) != 5 || p.Records[0].Seq != 9 || p.Records[4].Seq != 5 {
+		t.Fatalf("seq range: %d records", len(p.Records))
+	}
+	if _, err := l.Query(Query{Cursor: "x"}); err == nil {
+		t.Fatal("bad cursor accepted")
+	}
+}
+
+func TestRecordRejectsBadEvents(t *testing.T) {
+	env := newTestEnv(t)
+	l := env.open()
+	defer l.Close()
+	before := l.Last()
+	for _, e := range []Event{
+		{Code: "", Category: CategoryAuth, Message: "x"},
+		{Code: "Auth Failed", Category: CategoryAuth, Message: "x"},
+		{Code: "auth.x", Category: "nonsense", Message: "x"},
+		{Code: "auth.x", Category: CategoryAuth, Severity: 9, Message: "x"},
+		{Code: "auth.x", Category: CategoryAuth},
+	} {
+		if _, err := l.Record(context.Background(), e); err == nil {
+			t.Errorf("event %+v accepted", e)
+		}
+	}
+	if l.Last() != before {
+		t.Fatal("a rejected event changed the log")
+	}
+	// Invalid UTF-8 is made valid, so that the record stays canonical.
+	seq, err := l.Record(context.Background(), Event{Code: "auth.x", Category: CategoryAuth, Message: "bad \xff byte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := l.Read(seq, 1)
+	if err != nil || len(r) != 1 || r[0].Message != "bad \uFFFD byte" {
+		t.Fatalf("read back: %v %+v", err, r)
+	}
+}
