@@ -43,13 +43,13 @@ func (c *Checker) refuseManifest(ctx context.Context, err error) {
 	c.record(ctx, eventlog.Event{Code: code, Severity: eventlog.SeverityCritical,
 		Message: "software manifest refused; no software from the root is started", Cause: cause, Action: actionManifest,
 		Fields: map[string]string{"manifest": c.cfg.ManifestFile, "error": err.Error()}})
-	c.notSuitable(ctx, code, cause)
+	c.notSuitable(ctx, code, cause, actionManifest)
 }
 
-func (c *Checker) notSuitable(ctx context.Context, code, cause string) {
+func (c *Checker) notSuitable(ctx context.Context, code, cause, action string) {
 	c.log.Warn("device not suitable", "code", code, "cause", cause)
 	if c.cfg.Device != nil {
-		c.cfg.Device.NotSuitable(ctx, code, cause)
+		c.cfg.Device.NotSuitable(ctx, code, cause, action)
 	}
 }
 
@@ -78,7 +78,7 @@ func (c *Checker) reportFindings(ctx context.Context, fs []Finding) int {
 	}
 	for _, f := range fresh {
 		if f.Critical() {
-			c.notSuitable(ctx, f.Code(), f.Cause())
+			c.notSuitable(ctx, f.Code(), f.Cause(), actionTampered)
 			break
 		}
 	}
@@ -101,4 +101,10 @@ func findingEvent(f Finding) eventlog.Event {
 	return eventlog.Event{Code: f.Code(), Severity: f.Severity(),
 		Message: fmt.Sprintf("%s %s (found by %s)", f.Path, describe(f.Kind), f.Via),
 		Cause:   f.Cause(), Action: action, Fields: fields}
+}
+
+// rootGone reports (once) that the software root itself cannot be opened.
+func (c *Checker) rootGone(ctx context.Context, err error) {
+	c.reportFindings(ctx, []Finding{{Kind: FindingMissing, Path: ".", Detail: "the software root cannot be opened: " + err.Error(),
+		Detected: c.cfg.Now().UTC(), Via: "monitor"}})
 }

@@ -80,7 +80,7 @@ func (c *Checker) refuseExec(ctx context.Context, rel string, err error) {
 		Message: rel + " was not started or read: it did not verify", Cause: cause, Action: actionTampered,
 		Fields: map[string]string{"path": rel, "error": err.Error()}})
 	if IsSecurity(err) {
-		c.notSuitable(ctx, "integrity.exec.refused", cause)
+		c.notSuitable(ctx, "integrity.exec.refused", cause, actionTampered)
 	}
 }
 

@@ -17,7 +17,10 @@ type fakeDevice struct {
 	codes  []string
 }
 
-func (d *fakeDevice) NotSuitable(_ context.Context, code, cause string) {
+func (d *fakeDevice) NotSuitable(_ context.Context, code, cause, action string) {
+	if action == "" {
+		panic("NotSuitable without an action")
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.codes = append(d.codes, code)

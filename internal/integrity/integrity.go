@@ -16,10 +16,12 @@ import (
 
 // Device is the part of the device state machine that integrity drives:
 // any critical finding makes the device not suitable for clinical use, with
-// a cause the clinician and the admin can read. The lead's device package
-// implements it.
+// a cause the clinician and the admin can read and a recommended action.
+// code is the event code of the finding ("integrity.file.changed"). The
+// daemon implements it over device.Machine (Move to not-suitable). It may
+// be called more than once, from several goroutines.
 type Device interface {
-	NotSuitable(ctx context.Context, code, cause string)
+	NotSuitable(ctx context.Context, code, cause, action string)
 }
 
 // Config is what a Checker needs. The daemon fills it from the [integrity]

@@ -156,7 +156,7 @@ func (c *Checker) queueTree(dir string, pending map[string]time.Time) {
 func (c *Checker) checkPaths(ctx context.Context, m *Manifest, pending map[string]time.Time) {
 	dir, err := openRoot(c.cfg.Root)
 	if err != nil {
-		c.notSuitable(ctx, "integrity.file.missing", "software integrity: "+err.Error())
+		c.rootGone(ctx, err)
 		return
 	}
 	defer dir.Close()

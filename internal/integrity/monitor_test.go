@@ -95,3 +95,27 @@ func TestRunIdleWithoutVerifiedManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRootRemovedWhileRunningIsReportedOnce(t *testing.T) {
+	f := newFixture(t)
+	c := f.checker(t, 1)
+	if _, err := c.VerifyBoot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(f.root, f.root+".gone"); err != nil {
+		t.Fatal(err)
+	}
+	th := &throttle{ctx: context.Background(), budget: 1, now: time.Now, mark: time.Now()}
+	for range 3 {
+		c.rehashPass(context.Background(), c.Verified().Manifest, th)
+	}
+	n := 0
+	for _, e := range f.rec.Events() {
+		if e.Code == "integrity.file.missing" && e.Fields["path"] == "." {
+			n++
+		}
+	}
+	if n != 1 || len(f.dev.Codes()) != 1 {
+		t.Fatalf("root gone reported %d times, device told %d times", n, len(f.dev.Codes()))
+	}
+}

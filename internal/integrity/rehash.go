@@ -65,7 +65,7 @@ func (c *Checker) rehashLoop(ctx context.Context, m *Manifest) {
 func (c *Checker) rehashPass(ctx context.Context, m *Manifest, t *throttle) (int64, bool) {
 	dir, err := openRoot(c.cfg.Root)
 	if err != nil {
-		c.notSuitable(ctx, "integrity.file.missing", "software integrity: "+err.Error())
+		c.rootGone(ctx, err)
 		return 0, t.pace()
 	}
 	defer dir.Close()

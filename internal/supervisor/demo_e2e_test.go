@@ -25,7 +25,7 @@ type stateDaemon struct {
 	since        time.Time
 }
 
-func (d *stateDaemon) NotSuitable(_ context.Context, _, cause string) {
+func (d *stateDaemon) NotSuitable(_ context.Context, _, cause, _ string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.state != "not-suitable" {

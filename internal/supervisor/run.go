@@ -13,6 +13,12 @@ import (
 
 const maxRestartDelay = 30 * time.Second
 
+// Recommended actions.
+const (
+	actionGaveUp  = "Do not use the device clinically; restart the device or contact service."
+	actionRefused = "Do not use the device clinically. Restore the software from a release signed by the maker."
+)
+
 // supervise runs p until ctx is done, restarting it by its policy.
 func (s *Supervisor) supervise(ctx context.Context, p Program) {
 	delay := time.Duration(p.RestartDelay)
@@ -47,9 +53,9 @@ func (s *Supervisor) supervise(ctx context.Context, p Program) {
 			cause := fmt.Sprintf("clinical software: %s exited %d times within %v", p.Name, len(starts), time.Duration(p.RestartWindow))
 			s.record(ctx, eventlog.Event{Code: "supervisor.program.gave-up", Severity: eventlog.SeverityCritical,
 				Message: p.Name + " keeps failing; not restarted", Cause: cause,
-				Action: "Do not use the device clinically; restart the device or contact service.", Fields: map[string]string{"program": p.Name}})
+				Action: actionGaveUp, Fields: map[string]string{"program": p.Name}})
 			s.setStatus(p.Name, func(st *Status) { st.GaveUp = true })
-			s.notSuitable(ctx, "supervisor.program.gave-up", cause)
+			s.notSuitable(ctx, "supervisor.program.gave-up", cause, actionGaveUp)
 			return
 		}
 		if !sleep(ctx, delay) {
@@ -87,14 +93,14 @@ func (s *Supervisor) refused(ctx context.Context, what string, err error) {
 	cause := fmt.Sprintf("clinical software: %s not started: %v", what, err)
 	s.record(ctx, eventlog.Event{Code: "supervisor.program.refused", Severity: eventlog.SeverityCritical,
 		Message: what + " did not verify and was not started", Cause: cause,
-		Action: "Do not use the device clinically. Restore the software from a release signed by the maker.",
+		Action: actionRefused,
 		Fields: map[string]string{"program": what, "error": err.Error()}})
-	s.notSuitable(ctx, "supervisor.program.refused", cause)
+	s.notSuitable(ctx, "supervisor.program.refused", cause, actionRefused)
 }
 
-func (s *Supervisor) notSuitable(ctx context.Context, code, cause string) {
+func (s *Supervisor) notSuitable(ctx context.Context, code, cause, action string) {
 	if s.cfg.Device != nil {
-		s.cfg.Device.NotSuitable(ctx, code, cause)
+		s.cfg.Device.NotSuitable(ctx, code, cause, action)
 	}
 }
 

@@ -27,7 +27,7 @@ type Verifier interface {
 // Device is told when the clinical application cannot run. The lead's
 // device state machine implements it (as for package integrity).
 type Device interface {
-	NotSuitable(ctx context.Context, code, cause string)
+	NotSuitable(ctx context.Context, code, cause, action string)
 }
 
 // Config is what a Supervisor needs.

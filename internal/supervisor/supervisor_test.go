@@ -38,7 +38,7 @@ type device struct {
 	codes []string
 }
 
-func (d *device) NotSuitable(_ context.Context, code, _ string) {
+func (d *device) NotSuitable(_ context.Context, code, _, _ string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.codes = append(d.codes, code)
