@@ -14,8 +14,8 @@ import (
 
 // DemoOptions say where and how to build the demo software tree.
 type DemoOptions struct {
-	// Dir is an existing, empty-enough directory (e.g. the demo's
-	// temporary state directory); the tree goes to Dir/software and the
+	// Dir is an existing directory beside the demo's state directory; the
+	// tree goes to Dir/software (removed and rebuilt on every call) and the
 	// signed manifest to Dir/manifest.dsse.json.
 	Dir string
 	// Socket is the daemon's local API socket, passed to vitalsim through
@@ -51,6 +51,11 @@ func BuildDemoTree(ctx context.Context, o DemoOptions) (*DemoTree, error) {
 		return nil, errors.New("build demo tree: Dir and Socket must be absolute paths")
 	}
 	root := filepath.Join(o.Dir, "software")
+	// Start from nothing: re-signing a tree left from an earlier run would
+	// sign whatever was tampered with in it.
+	if err := os.RemoveAll(root); err != nil {
+		return nil, fmt.Errorf("build demo tree: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
 		return nil, fmt.Errorf("build demo tree: %w", err)
 	}
