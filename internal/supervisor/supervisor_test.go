@@ -158,6 +158,9 @@ func TestSwapBetweenVerificationAndExec(t *testing.T) {
 			if got := strings.TrimSpace(e.out.String()); got != "started from-signed-config" {
 				t.Fatalf("ran %q, want the verified program's output", got)
 			}
+			if now, _ := os.ReadFile(filepath.Join(e.root, "bin/app")); string(now) != string(evil) {
+				t.Fatal("the swap did not happen: the test proves nothing")
+			}
 		})
 	}
 }
