@@ -206,3 +206,7 @@ func fillParallel(t testing.TB, l *Log, n int) {
 	}
 	wg.Wait()
 }
+
+func newKeysForBench(dir string) (*keystore.Store, error) {
+	return keystoretest.NewStore(filepath.Join(dir, "keys"))
+}

@@ -101,7 +101,7 @@ func openWriter(l *Log) (*writer, []Event, error) {
 		return nil, nil, err
 	}
 	now := cfg.Clock().UTC()
-	w := &writer{l: l, cfg: cfg, segs: segs, signer: signer, epochStart: now, lastCP: now,
+	w := &writer{l: l, cfg: cfg, segs: segs, signer: signer, epochStart: now, lastCP: now, syncCh: make(chan *syncJob, 1),
 		flood: newFlood(cfg.FloodBurst, cfg.FloodWindow)}
 	var notes []Event
 	if t.torn != nil {

@@ -1,6 +1,12 @@
 package eventlog
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
+
+// persistEvery bounds how often the state is stored.
+const persistEvery = 100 * time.Millisecond
 
 // persister stores the log's state in the key store off the append path:
 // only the newest state matters, so a slow key store (a TPM seals in tens
@@ -40,6 +46,13 @@ func (p *persister) run() {
 		select {
 		case <-p.wake:
 			p.store()
+		case <-p.quit:
+			return
+		}
+		// At most persistEvery: the state is small but each store costs
+		// two fsyncs (and a TPM seal), which group commit needs more.
+		select {
+		case <-time.After(persistEvery):
 		case <-p.quit:
 			return
 		}

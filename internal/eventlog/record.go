@@ -202,7 +202,11 @@ func sanitize(e *Event) {
 	}
 	e.BootID, e.Actor, e.Source = fix(e.BootID), fix(e.Actor), fix(e.Source)
 	e.Message, e.Cause, e.Action = fix(e.Message), fix(e.Cause), fix(e.Action)
-	if len(e.Fields) > 0 {
+	valid := true
+	for k, v := range e.Fields {
+		valid = valid && utf8.ValidString(k) && utf8.ValidString(v)
+	}
+	if !valid {
 		f := make(map[string]string, len(e.Fields))
 		for k, v := range e.Fields {
 			f[fix(k)] = fix(v)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -56,12 +57,19 @@ type writer struct {
 	segsDirty  bool
 	stateDirty bool
 	persist    *persister
+	syncCh     chan *syncJob
 	flood      *flood
 	capa       capacity
 }
 
 func (w *writer) run() {
-	defer close(w.l.done)
+	syncerDone := make(chan struct{})
+	go w.syncer(syncerDone)
+	defer func() {
+		close(w.syncCh)
+		<-syncerDone
+		close(w.l.done)
+	}()
 	tick := time.NewTicker(tickEvery)
 	defer tick.Stop()
 	batch := make([]*request, 0, 256)
@@ -123,31 +131,87 @@ func (w *writer) commit(batch []*request, final bool) {
 		w.sinceCP > 0 && w.now.Sub(w.lastCP) >= w.cfg.CheckpointInterval {
 		w.appendCheckpoint()
 	}
-	if len(w.buf) == 0 && len(w.pending) == 0 && !w.segsDirty {
+	if len(w.buf) == 0 && len(w.pending) == 0 && !w.segsDirty && !w.stateDirty {
 		return
 	}
-	if err := w.flush(); err != nil {
-		err = fmt.Errorf("write event log %s: %w", w.cfg.Dir, err)
-		w.l.fail(err)
-		ackAll(w.pending, err)
-		w.pending = w.pending[:0]
-		return
+	// Write now, sync in the syncer goroutine: while it waits for the
+	// disk, this goroutine encodes and writes the next group.
+	if len(w.buf) > 0 {
+		if _, err := w.f.Write(w.buf); err != nil {
+			err = fmt.Errorf("write event log %s: %w", w.cfg.Dir, err)
+			w.l.fail(err)
+			ackAll(w.pending, err)
+			w.pending = w.pending[:0]
+			return
+		}
+		w.buf = w.buf[:0]
+		w.segs[len(w.segs)-1].size = w.curSize
+		w.segsDirty = true
 	}
-	var segs []segment
-	if w.segsDirty {
-		segs = append([]segment(nil), w.segs...)
-		w.segsDirty = false
-	}
-	w.l.publish(w.next-1, segs)
-	for _, r := range w.pending {
-		close(r.done)
-	}
+	job := &syncJob{f: w.f, last: w.next - 1, reqs: slices.Clone(w.pending)}
 	clear(w.pending)
 	w.pending = w.pending[:0]
+	if w.segsDirty {
+		job.segs = slices.Clone(w.segs)
+		w.segsDirty = false
+	}
 	if w.stateDirty {
-		w.persist.offer(w.snapshot())
+		job.state = w.snapshot()
 		w.stateDirty = false
 	}
+	w.syncCh <- job
+}
+
+// syncJob is a written group waiting for its fsync; a job with only done
+// set is a barrier (waitSync).
+type syncJob struct {
+	f     *os.File
+	last  uint64
+	segs  []segment
+	reqs  []*request
+	state *State
+	done  chan struct{}
+}
+
+// syncer makes written groups durable, in order, then publishes and
+// acknowledges them. The fsync of a group also covers the groups written
+// before it.
+func (w *writer) syncer(done chan<- struct{}) {
+	defer close(done)
+	for j := range w.syncCh {
+		if j.f != nil {
+			if err := w.l.failure(); err != nil {
+				ackAll(j.reqs, err)
+				j.state.Zero()
+				continue
+			}
+			if err := syscall.Fdatasync(int(j.f.Fd())); err != nil {
+				err = fmt.Errorf("sync event log %s: %w", w.cfg.Dir, err)
+				w.l.fail(err)
+				ackAll(j.reqs, err)
+				j.state.Zero()
+				continue
+			}
+			w.l.publish(j.last, j.segs)
+			for _, r := range j.reqs {
+				close(r.done)
+			}
+			if j.state != nil {
+				w.persist.offer(j.state)
+			}
+		}
+		if j.done != nil {
+			close(j.done)
+		}
+	}
+}
+
+// waitSync returns once every group handed to the syncer is durable (or
+// failed), so that the file may be closed or segments removed.
+func (w *writer) waitSync() {
+	j := &syncJob{done: make(chan struct{})}
+	w.syncCh <- j
+	<-j.done
 }
 
 func ackAll(rs []*request, err error) {
@@ -232,8 +296,11 @@ func (w *writer) appendCheckpoint() {
 	w.stateDirty = true
 }
 
-// flush writes the buffer to the current segment and syncs it.
+// flush writes the buffer to the current segment and syncs it, after the
+// syncer has finished (for rotation and removal, which must not overlap
+// with it).
 func (w *writer) flush() error {
+	w.waitSync()
 	if len(w.buf) == 0 {
 		return nil
 	}
