@@ -15,6 +15,8 @@ type throttle struct {
 	mark   time.Time     // start of the work not yet paid for
 	debt   time.Duration // pause owed
 	busy   time.Duration // total work measured
+	// sleep pauses for d or until ctx is done (false); nil: a timer.
+	sleep func(ctx context.Context, d time.Duration) bool
 }
 
 const minPause = 10 * time.Millisecond
@@ -27,12 +29,12 @@ func (t *throttle) pace() bool {
 	t.busy += d
 	t.debt += time.Duration(float64(d) * (1/t.budget - 1))
 	if t.debt >= minPause {
-		timer := time.NewTimer(t.debt)
-		select {
-		case <-t.ctx.Done():
-			timer.Stop()
+		sleep := t.sleep
+		if sleep == nil {
+			sleep = sleepCtx
+		}
+		if !sleep(t.ctx, t.debt) {
 			return false
-		case <-timer.C:
 		}
 		t.debt = 0
 	}
@@ -87,4 +89,15 @@ func (c *Checker) rehashPass(ctx context.Context, m *Manifest, t *throttle) (int
 		c.reportFindings(ctx, un)
 	}
 	return total, t.pace()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
 }
