@@ -1,7 +1,12 @@
 package eventlog
 
 import (
+	"bytes"
 	"context"
+	"path/filepath"
+
+	"github.com/medguard/medguard/internal/keystore"
+
 	"errors"
 	"os"
 	"strconv"
@@ -269,4 +274,53 @@ func TestRecordRejectsBadEvents(t *testing.T) {
 	if err != nil || len(r) != 1 || r[0].Message != "bad \uFFFD byte" {
 		t.Fatalf("read back: %v %+v", err, r)
 	}
+}
+
+// deletingKeys adds DeleteSecret to the test key store.
+type deletingKeys struct{ *keystore.Store }
+
+func (d deletingKeys) DeleteSecret(name string) error {
+	return os.Remove(filepath.Join(d.Dir(), name+".sealed"))
+}
+
+func TestEraseRootKeyThenOnDeviceVerification(t *testing.T) {
+	env := newTestEnv(t)
+	root := env.rootKeyAfterOpen()
+	l := env.open(func(c *Config) { c.Keys = deletingKeys{env.keys} })
+	fill(t, l, 40)
+	if err := l.EraseRootKey(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, l, 3)
+	l.Close()
+	if _, err := env.keys.Secret(keystore.ItemLogRootKey); !errors.Is(err, keystore.ErrNotFound) {
+		t.Fatalf("root key still in the key store: %v", err)
+	}
+	st, err := LoadState(env.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// On the device: the current epoch's key, the head, the public key.
+	rep, err := VerifyDir(context.Background(), env.logDir(), VerifyOptions{EpochKey: st.Key, Epoch: st.Epoch, DevicePublicKey: env.pub(), Head: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || rep.MACUnchecked == 0 || rep.MACVerified == 0 || rep.Checkpoints == 0 {
+		t.Fatalf("on-device verification without the root key: %+v", rep)
+	}
+	// The current key does not open earlier epochs: a record of an old
+	// epoch changed on the device is still caught by the signed
+	// checkpoint that covers it.
+	seg := env.segPaths()[0]
+	lines := readLines(t, seg)
+	i := indexOf(t, lines, 5)
+	lines[i] = bytes.Replace(lines[i], []byte("wrong password"), []byte("right password"), 1)
+	writeLines(t, seg, lines)
+	rep, _ = VerifyDir(context.Background(), env.logDir(), VerifyOptions{EpochKey: st.Key, Epoch: st.Epoch, DevicePublicKey: env.pub(), Head: st})
+	if rep.OK {
+		t.Fatal("a changed old record passed on-device verification")
+	}
+	// Offline, the exported root key names it exactly.
+	rep, _ = VerifyDir(context.Background(), env.logDir(), VerifyOptions{RootKey: root, DevicePublicKey: env.pub()})
+	wantDamage(t, rep, KindModified, 5)
 }

@@ -1,6 +1,7 @@
 package eventlog
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +73,7 @@ func (f *flood) offer(r *request, now time.Time) bool {
 			}
 		}
 		e = &floodEntry{ev: r.ev, windowStart: now}
+		e.ev.Fields = maps.Clone(r.ev.Fields) // the caller may reuse its map
 		f.m[k] = e
 	}
 	if now.Sub(e.windowStart) >= f.window && e.count == 0 {

@@ -210,3 +210,12 @@ func fillParallel(t testing.TB, l *Log, n int) {
 func newKeysForBench(dir string) (*keystore.Store, error) {
 	return keystoretest.NewStore(filepath.Join(dir, "keys"))
 }
+
+// rootKeyAfterOpen creates the root key (as the export would) and returns it.
+func (e *testEnv) rootKeyAfterOpen() []byte {
+	s, err := e.keys.EnsureSecret(keystore.ItemLogRootKey, 32)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return append([]byte(nil), s.Bytes()...)
+}
