@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,6 +20,18 @@ const resolveStrict = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RES
 
 // errEscape marks a path that passes through a symlink or leaves the root.
 var errEscape = errors.New("path passes through a symbolic link or leaves the software root")
+
+// resolveRoot resolves symlinks in the path of the software root itself
+// (e.g. /opt/medguard/software -> releases/1.4), which is configuration,
+// so that the walk and the watcher see the directory; below the root no
+// symlink is ever followed.
+func resolveRoot(root string) (string, error) {
+	r, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", fmt.Errorf("software root %s: %w", root, err)
+	}
+	return r, nil
+}
 
 // openRoot opens the software root as a directory handle (O_PATH).
 func openRoot(root string) (*os.File, error) {

@@ -33,6 +33,10 @@ func Build(ctx context.Context, root string, o BuildOptions) (*Manifest, error) 
 	if now == nil {
 		now = time.Now
 	}
+	root, err := resolveRoot(root)
+	if err != nil {
+		return nil, err
+	}
 	dir, err := openRoot(root)
 	if err != nil {
 		return nil, err

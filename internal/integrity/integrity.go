@@ -135,6 +135,11 @@ func (c *Checker) Findings() []Finding {
 // IEC 62443-4-2 CR 3.14: integrity of the boot process.
 func (c *Checker) VerifyBoot(ctx context.Context) (Report, error) {
 	start := c.cfg.Now()
+	// The resolved root is used from here on by the monitor and for exec
+	// (VerifyBoot runs before Run and OpenExecutable by contract).
+	if r, err := resolveRoot(c.cfg.Root); err == nil {
+		c.cfg.Root = r
+	}
 	v, err := c.openManifest(ctx)
 	if err != nil {
 		c.refuseManifest(ctx, err)

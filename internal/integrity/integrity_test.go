@@ -260,3 +260,20 @@ func TestOpenExecutableRefusesNonExecutables(t *testing.T) {
 		t.Fatalf("ReadVerified = %q, %v", data, err)
 	}
 }
+
+// TestRootBehindSymlink: a software root configured through a symlink
+// (releases/1.4 ← software) is walked, so unlisted files are still found.
+func TestRootBehindSymlink(t *testing.T) {
+	f := newFixture(t)
+	link := filepath.Join(filepath.Dir(f.root), "current")
+	if err := os.Symlink(f.root, link); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(f.root, "bin/dropped"), "#!/bin/sh\n", 0o755)
+	f.root = link
+	_, err := f.checker(t, 1).VerifyBoot(context.Background())
+	if !IsSecurity(err) {
+		t.Fatalf("unlisted executable behind a symlinked root: %v", err)
+	}
+	assertEvent(t, f, "integrity.file.unlisted-executable", "bin/dropped")
+}

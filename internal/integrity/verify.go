@@ -41,6 +41,10 @@ func Verify(ctx context.Context, root string, m *Manifest, opt VerifyOptions) (R
 		now = time.Now
 	}
 	rep := Report{Product: m.Product, Version: m.Version, SecurityVersion: m.SecurityVersion, Started: now()}
+	root, err := resolveRoot(root)
+	if err != nil {
+		return rep, err
+	}
 	dir, err := openRoot(root)
 	if err != nil {
 		return rep, err
