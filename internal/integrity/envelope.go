@@ -85,6 +85,13 @@ func OpenEnvelope(ctx context.Context, data []byte, trusted []PublicKey, thresho
 	if threshold < 1 || threshold > len(trusted) {
 		return nil, fmt.Errorf("open manifest: threshold %d with %d trusted keys", threshold, len(trusted))
 	}
+	seen := map[string]bool{}
+	for _, k := range trusted {
+		if seen[k.ID()] {
+			return nil, fmt.Errorf("open manifest: trusted key %s given twice (it would count twice toward the threshold)", k.ID())
+		}
+		seen[k.ID()] = true
+	}
 	env, err := ParseEnvelope(data)
 	if err != nil {
 		return nil, err
