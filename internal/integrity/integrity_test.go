@@ -277,3 +277,25 @@ func TestRootBehindSymlink(t *testing.T) {
 	}
 	assertEvent(t, f, "integrity.file.unlisted-executable", "bin/dropped")
 }
+
+// TestUnlistedDataIsAWarning: an unlisted file that cannot run is
+// reported as a warning; the device stays suitable.
+func TestUnlistedDataIsAWarning(t *testing.T) {
+	f := newFixture(t)
+	write(t, filepath.Join(f.root, "share/notes.txt"), "hello\n", 0o644)
+	rep, err := f.checker(t, 1).VerifyBoot(context.Background())
+	if err != nil {
+		t.Fatalf("VerifyBoot: %v", err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Kind != FindingUnlisted || rep.Findings[0].Critical() {
+		t.Fatalf("findings = %+v", rep.Findings)
+	}
+	for _, e := range f.rec.Events() {
+		if e.Code == "integrity.file.unlisted" && e.Severity != 4 {
+			t.Fatalf("severity %v, want warning", e.Severity)
+		}
+	}
+	if len(f.dev.Codes()) != 0 {
+		t.Fatal("device told not suitable for an unlisted data file")
+	}
+}
