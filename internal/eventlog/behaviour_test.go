@@ -324,3 +324,33 @@ func TestEraseRootKeyThenOnDeviceVerification(t *testing.T) {
 	rep, _ = VerifyDir(context.Background(), env.logDir(), VerifyOptions{RootKey: root, DevicePublicKey: env.pub()})
 	wantDamage(t, rep, KindModified, 5)
 }
+
+func TestReopenChecksTheTail(t *testing.T) {
+	env := newTestEnv(t)
+	l := env.open(func(c *Config) { c.EpochEntries = 1000 })
+	fill(t, l, 10)
+	l.Close()
+	seg := env.segPaths()[0]
+	lines := readLines(t, seg)
+	i := indexOf(t, lines, 6)
+	lines[i] = bytes.Replace(lines[i], []byte("user"), []byte("usex"), 1)
+	writeLines(t, seg, lines)
+	l = env.open(func(c *Config) { c.EpochEntries = 1000 })
+	recs := mustReadAll(t, env)
+	l.Close()
+	for _, r := range recs {
+		if r.Code == CodeTailDamaged && r.Fields["bad_mac"] == "1" {
+			return
+		}
+	}
+	t.Fatal("a changed record of the current epoch was not reported at reopening")
+}
+
+func mustReadAll(t *testing.T, env *testEnv) []Record {
+	t.Helper()
+	recs, err := ReadDir(env.logDir(), 1, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}

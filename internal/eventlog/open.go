@@ -73,6 +73,11 @@ type tail struct {
 	damaged        int // lines that are not records
 	torn           *tornTail
 	lastSegRecords uint64 // complete records in the newest segment
+	macBad         int    // records of the state's epoch or later whose MAC fails
+	headMAC        *[macSize]byte
+	ring           *keyring
+	macers         map[uint64]*macer
+	headSeq        uint64
 }
 
 type tornTail struct {
@@ -96,7 +101,13 @@ func openWriter(l *Log) (*writer, []Event, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := scanTail(cfg.Dir, segs, id.Public().(ed25519.PublicKey))
+	st, stErr := LoadState(cfg.Keys)
+	var ring *keyring
+	if stErr == nil {
+		ring = newKeyring(st.Key, st.Epoch)
+		defer ring.zero()
+	}
+	t, err := scanTail(cfg.Dir, segs, id.Public().(ed25519.PublicKey), ring, st)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -122,7 +133,7 @@ func openWriter(l *Log) (*writer, []Event, error) {
 		w.segs = segs
 		w.rotate_ = true
 	}
-	st, err := LoadState(cfg.Keys)
+	err = stErr
 	switch {
 	case errors.Is(err, keystore.ErrNotFound) && t.records == 0 && len(segs) == 0:
 		root, err := cfg.Keys.EnsureSecret(keystore.ItemLogRootKey, macSize)
@@ -141,7 +152,7 @@ func openWriter(l *Log) (*writer, []Event, error) {
 		if w.epoch == t.lastEpoch {
 			w.epochCount = t.epochCount
 		}
-		if t.lastSeq == st.Seq && !hmacEqual(t.lastMAC[:], st.MAC) {
+		if t.headMAC != nil && !hmacEqual(t.headMAC[:], st.MAC) {
 			notes = append(notes, truncationEvent(t, st, "replaced"))
 		}
 	default:
@@ -159,13 +170,13 @@ func openWriter(l *Log) (*writer, []Event, error) {
 		w.rotate_, w.stateDirty = true, true
 	}
 	st.Zero()
-	if t.damaged > 0 {
+	if t.damaged > 0 || t.macBad > 0 {
 		w.rotate_ = true
 		notes = append(notes, Event{Code: CodeTailDamaged, Category: CategoryLog, Severity: SeverityAlert,
-			Message: fmt.Sprintf("the newest event log segment holds %d lines that are not records", t.damaged),
+			Message: fmt.Sprintf("the newest event log records hold %d lines that are not records and %d records of the current key epoch whose MAC does not verify", t.damaged, t.macBad),
 			Cause:   "the log was modified or the storage is damaged",
 			Action:  "run medguard log verify and compare with the SIEM's copy",
-			Fields:  map[string]string{"segment": segs[len(segs)-1].name}})
+			Fields:  map[string]string{"segment": segs[len(segs)-1].name, "bad_mac": strconv.Itoa(t.macBad), "not_records": strconv.Itoa(t.damaged)}})
 	}
 	w.mac = newMacer(w.key, w.epoch)
 	if !w.rotate_ {
@@ -207,10 +218,15 @@ func truncationEvent(t tail, st *State, kind string) Event {
 
 // scanTail reads the newest segments back to the newest checkpoint record
 // that carries a valid tree edge, and rebuilds the tree to the end.
-func scanTail(dir string, segs []segment, pub ed25519.PublicKey) (tail, error) {
+// Records of the sealed state's epoch and later are MAC-checked on the
+// way: the boot's check of the log's tail (ARCHITECTURE.md, boot step 2).
+func scanTail(dir string, segs []segment, pub ed25519.PublicKey, ring *keyring, st *State) (tail, error) {
 	var t tail
 	for k := len(segs) - 1; k >= 0; k-- {
-		t = tail{}
+		t = tail{ring: ring, macers: map[uint64]*macer{}}
+		if st != nil {
+			t.headSeq = st.Seq
+		}
 		for i := k; i < len(segs); i++ {
 			if err := scanSegment(dir, segs[i], i == len(segs)-1, pub, &t); err != nil {
 				return t, err
@@ -261,6 +277,14 @@ func scanSegment(dir string, s segment, last bool, pub ed25519.PublicKey, t *tai
 		}
 		if h.epoch != t.lastEpoch {
 			t.epochCount = 0
+		}
+		it := item{line: line}
+		if it.evaluate(t.ring, t.macers); it.mac == 0 {
+			t.macBad++
+		}
+		if h.seq == t.headSeq {
+			m := h.mac
+			t.headMAC = &m
 		}
 		t.records++
 		if last {
