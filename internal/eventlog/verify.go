@@ -81,15 +81,18 @@ func (r *Report) Err() error {
 // epoch's key; with only a current key (on-device verification after the
 // root key was erased) it gives that epoch and the later ones.
 type keyring struct {
-	mu   sync.Mutex // guards keys
-	base uint64     // epoch of keys[0]
-	keys [][macSize]byte
+	mu     sync.Mutex // guards keys, budget
+	base   uint64     // epoch of keys[0]
+	keys   [][macSize]byte
+	budget uint64 // derivations still allowed
 }
 
-// maxEpochJump bounds how far a claimed epoch may lie beyond the newest
-// one derived so far: a damaged epoch number must not make the verifier
-// derive keys for hours.
-const maxEpochJump = 1 << 16
+// maxEpochJump bounds the derivations a log may cost beyond one per
+// record: in a genuine log the epoch grows by at most one from record to
+// record (and once by more, after a truncation was detected), so a
+// damaged or hostile epoch number must not make the verifier derive keys
+// for hours.
+const maxEpochJump = 4096
 
 func newKeyring(key []byte, epoch uint64) *keyring {
 	if len(key) == 0 {
@@ -102,7 +105,7 @@ func newKeyring(key []byte, epoch uint64) *keyring {
 		// Root keys of another length are used as HMAC keys: normalise.
 		copy(k[:], deriveKey(key, 0, 0))
 	}
-	return &keyring{base: epoch, keys: [][macSize]byte{k}}
+	return &keyring{base: epoch, keys: [][macSize]byte{k}, budget: maxEpochJump}
 }
 
 // key returns epoch e's key and 1; nil and -1 if the ring cannot know it
@@ -114,9 +117,13 @@ func (k *keyring) key(e uint64) ([]byte, int8) {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.budget++ // one derivation per record looked up
 	top := k.base + uint64(len(k.keys)) - 1
-	if e > top+maxEpochJump {
+	if e > top && e-top > k.budget {
 		return nil, 0
+	}
+	if e > top {
+		k.budget -= e - top
 	}
 	for top < e {
 		n := evolve(k.keys[len(k.keys)-1][:], top+1)
