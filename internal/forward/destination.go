@@ -129,7 +129,7 @@ func (d *dest) stream(ctx context.Context, s *session, next uint64) (uint64, err
 	rw := newRewind(next, d.cfg.ResendWindow)
 	w := bufio.NewWriterSize(s.tls, 32<<10)
 	stored := d.cfg.Now()
-	var frame []byte
+	var buf []byte
 	for {
 		if ctx.Err() != nil {
 			return rw.reset(), context.Cause(ctx)
@@ -143,7 +143,8 @@ func (d *dest) stream(ctx context.Context, s *session, next uint64) (uint64, err
 		}
 		n := 0
 		for i, e := range entries {
-			frame, err = d.frame(frame[:0], e)
+			var frame []byte
+			frame, buf, err = d.frame(buf, e)
 			if err != nil {
 				d.log.Error("entry cannot be sent", "seq", e.Event.Seq, "err", err)
 				continue
@@ -193,18 +194,26 @@ func (d *dest) stream(ctx context.Context, s *session, next uint64) (uint64, err
 // up to 16 KiB).
 const flushBytes = 16 << 10
 
-// frame appends e as an RFC 5425 frame: MSG-LEN SP SYSLOG-MSG.
-func (d *dest) frame(dst []byte, e Entry) ([]byte, error) {
-	msg, err := d.d.Format.build(header{device: d.cfg.Device, facility: d.cfg.Facility}, e)
+// frame returns e as an RFC 5425 frame, MSG-LEN SP SYSLOG-MSG, built in
+// buf: the message is written at a fixed offset, then its length just
+// before it.
+func (d *dest) frame(buf []byte, e Entry) (frame, grown []byte, err error) {
+	const room = 8 // MSG-LEN of at most MaxMessageSize, and SP
+	buf = append(buf[:0], make([]byte, room)...)
+	buf, err = d.d.Format.appendMessage(buf, header{device: d.cfg.Device, facility: d.cfg.Facility}, e)
 	if err != nil {
-		return dst, err
+		return nil, buf, err
 	}
-	if len(msg) > MaxMessageSize {
-		return dst, &FormatError{e.Event.Seq, "size", fmt.Sprintf("%d bytes, more than %d", len(msg), MaxMessageSize)}
+	n := len(buf) - room
+	if n > MaxMessageSize {
+		return nil, buf, &FormatError{e.Event.Seq, "size", fmt.Sprintf("%d bytes, more than %d", n, MaxMessageSize)}
 	}
-	dst = strconv.AppendInt(dst, int64(len(msg)), 10)
-	dst = append(dst, ' ')
-	return append(dst, msg...), nil
+	var l [room]byte
+	p := strconv.AppendInt(l[:0], int64(n), 10)
+	p = append(p, ' ')
+	start := room - len(p)
+	copy(buf[start:], p)
+	return buf[start:], buf, nil
 }
 
 // gap reports entries that the log no longer held when their turn came.

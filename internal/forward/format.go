@@ -76,10 +76,12 @@ func (f Format) build(h header, e Entry) (string, error) {
 	m.SetHostname(h.device)
 	m.SetAppname(AppName)
 	m.SetMsgID(msgID(ev.Code))
-	m.SetParameter(SDID, ParamDevice, h.device)
+	// The builder takes parameter values escaped (RFC 5424 section 6.3.3)
+	// and silently empties one with a bare '"', '\' or ']'.
+	m.SetParameter(SDID, ParamDevice, sdEscape(h.device))
 	m.SetParameter(SDID, ParamSeq, strconv.FormatUint(ev.Seq, 10))
-	m.SetParameter(SDID, ParamCategory, string(ev.Category))
-	m.SetParameter(SDID, ParamBoot, ev.BootID)
+	m.SetParameter(SDID, ParamCategory, sdEscape(string(ev.Category)))
+	m.SetParameter(SDID, ParamBoot, sdEscape(ev.BootID))
 	m.SetParameter(SDID, ParamMAC, hex.EncodeToString(e.MAC))
 	switch f {
 	case FormatRFC5424:
@@ -94,11 +96,14 @@ func (f Format) build(h header, e Entry) (string, error) {
 	if m.Timestamp == nil || m.Hostname == nil || m.Appname == nil || m.Message == nil {
 		return "", &FormatError{ev.Seq, "header", "time, device name or message refused by RFC 5424 grammar"}
 	}
-	if sd := m.StructuredData; sd == nil || len((*sd)[SDID]) != 5 {
+	if sd := m.StructuredData; sd == nil || len((*sd)[SDID]) != 5 ||
+		(*sd)[SDID][ParamBoot] != ev.BootID || (*sd)[SDID][ParamCategory] != string(ev.Category) || (*sd)[SDID][ParamDevice] != h.device {
 		return "", &FormatError{ev.Seq, "structured data", "a parameter was refused by RFC 5424 grammar"}
 	}
 	return m.String()
 }
+
+func sdEscape(v string) string { return string(appendSDValue(nil, v)) }
 
 // msgID returns code as an RFC 5424 MSGID: printable US-ASCII, at most 32
 // characters; "-" if empty.
@@ -170,5 +175,6 @@ func cefExtValue(s string) string { return cefExtEscaper.Replace(s) }
 // Message returns e as the complete message (without framing) that a
 // forwarder of device with the given facility sends.
 func (f Format) Message(device string, facility uint8, e Entry) (string, error) {
-	return f.build(header{device: device, facility: facility}, e)
+	b, err := f.appendMessage(nil, header{device: device, facility: facility}, e)
+	return string(b), err
 }

@@ -60,7 +60,9 @@ type Config struct {
 	// ResendWindow is how long after the receiver's TCP acknowledged an
 	// entry it is taken as delivered. Default: 2s.
 	ResendWindow time.Duration
-	// Batch is how many entries are read from the log at once. Default: 512.
+	// Batch is how many entries are read from the log at once. Default:
+	// 2048 (the log's Read scans a segment from its start: large batches
+	// keep a catch-up linear).
 	Batch int
 	// WriteTimeout ends a connection on which a write blocks this long.
 	// Default: 30s.
@@ -141,7 +143,7 @@ func (c *Config) defaults() error {
 	setDur(&c.DownAfter, time.Minute)
 	setDur(&c.StoreEvery, time.Second)
 	if c.Batch <= 0 {
-		c.Batch = 512
+		c.Batch = 2048
 	}
 	if c.Now == nil {
 		c.Now = time.Now

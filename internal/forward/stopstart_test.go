@@ -32,19 +32,22 @@ func verifyFile(t *testing.T, path string, keys ...forward.DeviceKey) forward.Re
 // parses as RFC 5424 (by rsyslog and by us), and verify-forwarded passes
 // on what rsyslog wrote, and fails when a line is removed or changed.
 func TestRsyslogStopStartLosesNothing(t *testing.T) {
+	start := time.Now()
 	r := forwardtest.StartRsyslog(t, forwardtest.RsyslogOptions{})
 	l, key := forwardtest.OpenLog(t, "icu-monitor-7")
+	// The 100,000 events are recorded first, so that the forwarder streams
+	// them at full speed (the hardest case for a restart) while rsyslog is
+	// stopped and started again.
+	forwardtest.RecordN(t, l, 100000)
+	last := l.Last()
+	t.Logf("%v: %d entries recorded", time.Since(start), last)
 	f, stop := startForwarder(t, forward.Config{Source: forward.LogSource(l), Device: "icu-monitor-7",
 		ResendWindow: 500 * time.Millisecond, Destinations: []forward.Destination{rsyslogDest(r, "siem")}})
-	done := make(chan struct{})
-	go func() { defer close(done); forwardtest.RecordN(t, l, 100000) }()
 	r.WaitLines(r.Out, 20000, 60*time.Second)
 	r.Stop()
-	stoppedAt := l.Last()
+	stoppedAt := f.Status()[0].Next
 	time.Sleep(500 * time.Millisecond)
 	r.Start()
-	<-done
-	last := l.Last()
 	if stoppedAt >= last {
 		t.Fatalf("rsyslog was stopped after the stream ended (%d of %d)", stoppedAt, last)
 	}
@@ -57,36 +60,26 @@ func TestRsyslogStopStartLosesNothing(t *testing.T) {
 	}
 	stop()
 	r.Stop() // writes everything it queued
-	seen := map[uint64]int{}
-	for i, line := range forwardtest.Lines(t, r.Out) {
-		m, err := forward.ParseMessage([]byte(line))
-		if err != nil {
-			t.Fatalf("out.log line %d does not parse: %v", i+1, err)
-		}
-		seen[m.Seq]++
-	}
-	dups := 0
-	for s := uint64(1); s <= last; s++ {
-		if seen[s] == 0 {
-			t.Fatalf("entry %d of %d never reached rsyslog", s, last)
-		}
-		dups += seen[s] - 1
-	}
-	t.Logf("%d entries, %d duplicates around the restart, rsyslog stopped at entry %d", last, dups, stoppedAt)
+	t.Logf("%v: %d entries delivered, rsyslog stopped when entry %d was next", time.Since(start), last, stoppedAt)
 	for i, p := range forwardtest.Lines(t, r.Parsed) {
 		if !strings.HasPrefix(p, "1|medguard|") || !strings.Contains(p, `[medguard@32473 `) {
 			t.Fatalf("rsyslog did not parse message %d as RFC 5424: %s", i+1, p)
 		}
 	}
 
+	// Every entry arrived (none missing between 1 and the last), authentic,
+	// checkpoints consistent: what verify-forwarded checks.
 	res := verifyFile(t, r.Out, key)
-	if !res.OK || len(res.Devices) != 1 || res.Devices[0].LastSeq != last || res.Devices[0].Checkpoints == 0 {
-		t.Fatalf("verification of what rsyslog received failed: %+v", res.Devices[0].Report)
+	d := res.Devices[0]
+	if !res.OK || len(res.Devices) != 1 || d.FirstSeq != 1 || d.LastSeq < last || d.Checkpoints == 0 || len(res.Malformed) > 0 {
+		t.Fatalf("verification of what rsyslog received failed: %+v", d.Report)
 	}
+	t.Logf("%v: verified; %d messages for %d entries: %d resent around the restart", time.Since(start), d.Messages, last, d.Duplicates)
 
-	// Attacks on what the SIEM holds: a removed entry, a changed entry.
-	lines := forwardtest.Lines(t, r.Out)
-	victim := `seq="50000"`
+	// Attacks on what the SIEM holds: a removed entry, a changed entry (on
+	// the first 20,000 lines, to keep the test short under -race).
+	lines := forwardtest.Lines(t, r.Out)[:20000]
+	victim := `seq="5000"`
 	var removed, changed []string
 	for _, l := range lines {
 		if !strings.Contains(l, victim) {
@@ -103,8 +96,8 @@ func TestRsyslogStopStartLosesNothing(t *testing.T) {
 	}{"removed": {removed, eventlog.KindDeleted}, "changed": {changed, eventlog.KindModified}} {
 		p := forwardtest.WriteFile(t, t.TempDir(), "out.log", []byte(strings.Join(tc.lines, "\n")+"\n"))
 		res := verifyFile(t, p, key)
-		if res.OK || res.Devices[0].First == nil || res.Devices[0].First.Kind != tc.kind || res.Devices[0].First.Seq != 50000 {
-			t.Errorf("%s line: verification says %+v, want %s at 50000", name, res.Devices[0].First, tc.kind)
+		if res.OK || res.Devices[0].First == nil || res.Devices[0].First.Kind != tc.kind || res.Devices[0].First.Seq != 5000 {
+			t.Errorf("%s line: verification says %+v, want %s at 5000", name, res.Devices[0].First, tc.kind)
 		}
 	}
 }

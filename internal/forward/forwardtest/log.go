@@ -50,7 +50,7 @@ func OpenLog(t testing.TB, device string) (*eventlog.Log, forward.DeviceKey) {
 // log commits them in groups), each with a distinct message.
 func RecordN(t testing.TB, l eventlog.Recorder, n int) {
 	t.Helper()
-	const writers = 32
+	const writers = 64
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
 	for w := range writers {

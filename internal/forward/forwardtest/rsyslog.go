@@ -47,6 +47,9 @@ type RsyslogOptions struct {
 	// ServerNames are the names in the receiver's certificate; default
 	// "localhost" and "127.0.0.1".
 	ServerNames []string
+	// Counting writes one byte per message to Out instead of the message
+	// (benchmarks: the file's size is the count), and no Parsed file.
+	Counting bool
 }
 
 // rsyslogConf is the receiver's configuration. rsyslog 8.2302's gtls
@@ -63,9 +66,14 @@ module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1"
   streamDriver.authMode="{{if .ClientAuth}}x509/certvalid{{else}}anon{{end}}"
   gnutlsPriorityString="NORMAL:-VERS-ALL:{{if not .TLS12Only}}+VERS-TLS1.3:{{end}}+VERS-TLS1.2")
 input(type="imtcp" port="{{.Port}}" address="127.0.0.1")
+{{- if .Counting}}
+template(name="count" type="string" string="x")
+action(type="omfile" file="{{.Dir}}/out.log" template="count")
+{{- else}}
 template(name="parsed" type="string" string="%protocol-version%|%app-name%|%msgid%|%structured-data%\n")
 action(type="omfile" file="{{.Dir}}/out.log" template="RSYSLOG_SyslogProtocol23Format")
 action(type="omfile" file="{{.Dir}}/parsed.log" template="parsed")
+{{- end}}
 `))
 
 // StartRsyslog writes the receiver's certificates and configuration and
@@ -99,7 +107,7 @@ func StartRsyslog(t testing.TB, opt RsyslogOptions) *Rsyslog {
 	WriteFile(t, dir, "server-key.pem", srv.KeyPEM)
 	var conf bytes.Buffer
 	err := rsyslogConf.Execute(&conf, map[string]any{"Dir": dir, "Port": r.Port,
-		"ClientAuth": opt.ClientAuth, "TLS12Only": opt.TLS12Only})
+		"ClientAuth": opt.ClientAuth, "TLS12Only": opt.TLS12Only, "Counting": opt.Counting})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +226,16 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// Size returns the size of path (0 if missing): with Counting, the number
+// of messages received.
+func Size(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // CountLines counts the lines of path quickly.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -141,4 +142,45 @@ func (c *MemCursor) Store(next uint64) error {
 	defer c.mu.Unlock()
 	c.next = next
 	return nil
+}
+
+// GenSource is a log of N entries generated on demand (for benchmarks of
+// large backlogs without holding them in memory): entry i is a typical
+// 300-byte record.
+type GenSource struct{ N uint64 }
+
+// Read implements forward.Source.
+func (g GenSource) Read(from uint64, max int) ([]forward.Entry, error) {
+	from = maxU(from, 1)
+	var out []forward.Entry
+	for s := from; s <= g.N && len(out) < max; s++ {
+		out = append(out, GenEntry(s))
+	}
+	return out, nil
+}
+
+// Last implements forward.Source.
+func (g GenSource) Last() uint64 { return g.N }
+
+// Wait implements forward.Source.
+func (g GenSource) Wait(ctx context.Context, after uint64) error {
+	if g.N > after {
+		return nil
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+var genTime = time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
+
+// GenEntry returns the generated entry seq.
+func GenEntry(seq uint64) forward.Entry {
+	e := eventlog.Event{Seq: seq, Time: genTime.Add(time.Duration(seq) * time.Millisecond), BootID: "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		Code: "auth.login.failed", Category: eventlog.CategoryAuth, Severity: eventlog.SeverityWarning,
+		Actor: "nurse.station-4", Source: "10.20.30.40:51234", Message: "A login failed: wrong password."}
+	line := fmt.Appendf(nil, `{"seq":%d,"time":"%s","boot":"%s","code":"%s","cat":"auth","sev":4,"actor":"%s","src":"%s","msg":"%s","epoch":%d,"prev":"%064x","mac":"%064x"}`,
+		seq, e.Time.Format(time.RFC3339Nano), e.BootID, e.Code, e.Actor, e.Source, e.Message, seq/4096, seq-1, seq)
+	mac := make([]byte, 32)
+	binary.BigEndian.PutUint64(mac[24:], seq)
+	return forward.Entry{Event: e, MAC: mac, Line: line}
 }
