@@ -149,7 +149,9 @@ func BenchmarkRsyslogLatency(b *testing.B) {
 	}
 	slices.Sort(fwd)
 	slices.Sort(raw)
-	pct := func(d []time.Duration, p float64) float64 { return float64(d[int(float64(len(d)-1)*p)].Microseconds()) / 1000 }
+	pct := func(d []time.Duration, p float64) float64 {
+		return float64(d[int(float64(len(d)-1)*p)].Microseconds()) / 1000
+	}
 	b.ReportMetric(pct(fwd, 0.5), "p50-ms")
 	b.ReportMetric(pct(fwd, 0.99), "p99-ms")
 	b.ReportMetric(pct(raw, 0.5), "raw-p50-ms")
