@@ -14,7 +14,7 @@ STATICCHECK_VERSION := v0.8.2
 GOVULNCHECK_VERSION := v1.9.0
 FUZZTIME ?= 30s
 # Debian packages whose programs the integration tests use as real parts.
-DEB_PACKAGES := swtpm swtpm-tools curl aide softhsm2 opensc chromium
+DEB_PACKAGES := swtpm swtpm-tools curl aide softhsm2 opensc chromium rsyslog rsyslog-gnutls
 # The offline Go vulnerability database of this team's machines; the public
 # one elsewhere.
 VULNDB_DIR := $(abspath ../shared/data/govulndb)
