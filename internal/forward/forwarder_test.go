@@ -347,3 +347,28 @@ func TestNewRefusesBadDestinations(t *testing.T) {
 		t.Errorf("Run after Close: %v", err)
 	}
 }
+
+// Each destination has its own cursor and connection: one that is down
+// holds up neither the others nor the log.
+func TestSeveralDestinations(t *testing.T) {
+	p := newPKI(t)
+	a := newGoReceiver(t, p.serverTLS())
+	b := newGoReceiver(t, p.serverTLS())
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	downAddr := ln.Addr().String()
+	ln.Close()
+	src := forwardtest.NewSource()
+	src.AppendN(300, "system.test")
+	da, db := goDest(a, p.ca.Pool()), goDest(b, p.ca.Pool())
+	db.Name, db.Format = "arcsight", forward.FormatCEF
+	down := forward.Destination{Name: "down", Address: downAddr, RootCAs: p.ca.Pool(), Cursor: &forwardtest.MemCursor{}}
+	f, _ := startForwarder(t, forward.Config{Source: src, Destinations: []forward.Destination{da, down, db}})
+	waitFor(t, "both reachable destinations to get every entry", func() bool { return allArrived(a, 300)() && allArrived(b, 300)() })
+	if b.received()[0].Format != forward.FormatCEF || a.received()[0].Format != forward.FormatRFC5424 {
+		t.Error("formats mixed up between destinations")
+	}
+	st := f.Status()
+	if st[1].Connected || st[1].Backlog != 300 || !st[0].Connected || !st[2].Connected {
+		t.Errorf("status = %+v", st)
+	}
+}
