@@ -278,7 +278,7 @@ type devAPIError struct {
 func (e *devAPIError) Error() string {
 	s := e.Message
 	if e.Code == "reauth_required" {
-		s += "\nmedguard: hint: critical actions need a recent password: run \"medguard login\" again, then repeat the command"
+		s += "\nmedguard: hint: critical actions need a recent password: run \"medguard reauth --password-stdin\", then repeat the command"
 	}
 	if e.Code == "unauthenticated" && !strings.Contains(e.Message, "user name") {
 		s += "\nmedguard: hint: run \"medguard login\""

@@ -24,6 +24,13 @@ func init() {
 		run:     runLogout,
 	})
 	register(&command{
+		name:    "reauth",
+		summary: "enter your password again before critical actions (users, keys, software, network, logs)",
+		usage:   "medguard [--device URL] reauth --password-stdin [--ca FILE]",
+		example: "printf '%s\\n' \"$PASSWORD\" | medguard --device https://icu-monitor-7:8443 reauth --password-stdin",
+		run:     runReauth,
+	})
+	register(&command{
 		name:    "password",
 		summary: "change your own password (stdin: current password, then new password, one per line)",
 		usage:   "medguard [--device URL] password --password-stdin [--ca FILE]",
@@ -142,4 +149,29 @@ func runPassword(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return c.keepSession(e, a, false, "password changed; your other sessions were ended")
+}
+
+func runReauth(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("reauth")
+	df := deviceFlags(fs)
+	stdin := fs.Bool("password-stdin", false, "read the password from stdin")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if !*stdin {
+		return usagef("reauth needs --password-stdin")
+	}
+	pw, err := readPasswordLine(e)
+	if err != nil {
+		return err
+	}
+	c, err := newDevClient(e, df)
+	if err != nil {
+		return err
+	}
+	if err := c.call(ctx, "POST", "/v1/session/reauth", map[string]string{"password": pw}, nil); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "re-authenticated: critical actions are allowed for the next few minutes")
+	return nil
 }

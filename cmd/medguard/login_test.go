@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +41,12 @@ func TestDeviceScripts(t *testing.T) {
 			return startTestDevice(env)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// advance DURATION moves the test device's clock forward.
+			"advance": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				ts.Value(clockKey{}).(*scriptClock).advance(d)
+			},
 			// mode FILE OCTAL fails unless FILE has that permission mode.
 			"mode": func(ts *testscript.TestScript, neg bool, args []string) {
 				fi, err := os.Stat(ts.MkAbs(args[0]))
@@ -76,7 +83,9 @@ func startTestDevice(env *testscript.Env) error {
 	}
 	codes := make(chan string, 4)
 	ev := &eventlogtest.Memory{}
-	a, err := auth.New(auth.Config{Store: st, Events: ev, StateDir: env.WorkDir + "/state", DeviceName: "icu-monitor-7",
+	clk := &scriptClock{t: time.Now()}
+	env.Values[clockKey{}] = clk
+	a, err := auth.New(auth.Config{Store: st, Events: ev, StateDir: env.WorkDir + "/state", DeviceName: "icu-monitor-7", Now: clk.now,
 		OnSetupCode:       func(c string, _ time.Time) { codes <- c },
 		MinPasswordLength: 15, Argon2: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}, MaxConcurrentHashes: 2,
 		IdleTimeout: 15 * time.Minute, AbsoluteTimeout: 12 * time.Hour, ReauthWindow: 5 * time.Minute,
@@ -122,6 +131,21 @@ func startTestDevice(env *testscript.Env) error {
 	env.Setenv("CAFILE", filepath.Join(env.WorkDir, "ca.pem"))
 	env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "config"))
 	return nil
+}
+
+type clockKey struct{}
+
+// scriptClock is the test device's clock, moved by the "advance" command.
+type scriptClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *scriptClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *scriptClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }
 
 type scriptStatus struct{}
