@@ -96,14 +96,18 @@ type setupState struct {
 
 // Throttling rules (see throttle).
 var (
-	rulePair  = rule{after: 3}  // one account from one source; max from SourceMaxDelay
-	ruleSrc   = rule{after: 10} // one source, any account
-	ruleAcct  = rule{after: 10} // one account, any source; max from AccountMaxDelay
-	ruleSetup = rule{after: 5, max: time.Minute}
+	rulePair     = rule{after: 3}                    // one account from one source; max from SourceMaxDelay
+	ruleSrc      = rule{after: 10}                   // one source, any account
+	ruleAcct     = rule{after: 10}                   // one account, any source; max from AccountMaxDelay
+	ruleSetup    = rule{after: 20, max: 10 * time.Second} // all sources together
+	ruleSetupSrc = rule{after: 5}                    // one source; max from SourceMaxDelay
 )
 
-// setupBurnAfter failures make the setup code unusable; a new one is issued.
-const setupBurnAfter = 20
+// setupBurnAfter wrong codes in all make the setup code unusable; a new one
+// is issued and an alert recorded. (100 bits cannot be guessed; this is the
+// alarm, and a bound.) The guessing source itself is throttled much sooner,
+// so that it cannot keep others from provisioning the device.
+const setupBurnAfter = 50
 
 // New checks cfg and returns an Auth. On a device without an admin it
 // issues a setup code.

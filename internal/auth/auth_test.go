@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -194,17 +195,26 @@ func TestSetupCodeOnceAndInTime(t *testing.T) {
 		}
 		f.provision(t) // the new code works
 	})
-	t.Run("wrong code is throttled and burnt", func(t *testing.T) {
+	t.Run("a guessing source is throttled, others are not", func(t *testing.T) {
+		f := newFixture(t)
+		code := f.code()
+		for range ruleSetupSrc.after {
+			_, _, err := f.a.Setup(ctx, newSetupCode(), "alice", adminPW, "192.0.2.66:1")
+			wantKind(t, err, KindSetupCode)
+		}
+		_, _, err := f.a.Setup(ctx, code, "alice", adminPW, "192.0.2.66:2")
+		wantKind(t, err, KindThrottled) // even the right code waits, from there
+		f.provision(t)                  // from another source it works
+	})
+	t.Run("many wrong codes are throttled, then the code is burnt", func(t *testing.T) {
 		f := newFixture(t)
 		code := f.code()
 		fails, throttled := 0, 0
-		for fails < setupBurnAfter {
-			_, _, err := f.a.Setup(ctx, newSetupCode(), "alice", adminPW, "192.0.2.66:1")
+		for i := 0; fails < setupBurnAfter; i++ {
+			src := fmt.Sprintf("198.51.100.%d:1", i%250) // a distributed guesser
+			_, _, err := f.a.Setup(ctx, newSetupCode(), "alice", adminPW, src)
 			var e *Error
 			if KindOf(err) == KindThrottled && errors.As(err, &e) {
-				// Throttled: even the right code must wait.
-				_, _, err = f.a.Setup(ctx, code, "alice", adminPW, "192.0.2.66:1")
-				wantKind(t, err, KindThrottled)
 				f.clk.Advance(e.RetryAfter)
 				throttled++
 				continue
@@ -216,7 +226,7 @@ func TestSetupCodeOnceAndInTime(t *testing.T) {
 			t.Fatalf("throttled %d times, want one per failure after the %dth", throttled, ruleSetup.after)
 		}
 		_, _, err := f.a.Setup(ctx, code, "alice", adminPW, "192.0.2.1:1")
-		wantKind(t, err, KindSetupCode) // burnt after 20 failures
+		wantKind(t, err, KindSetupCode) // burnt
 		if f.code() == code {
 			t.Fatal("no new code after the old one was burnt")
 		}

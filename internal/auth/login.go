@@ -33,7 +33,8 @@ func (a *Auth) Setup(ctx context.Context, code, name, password, source string) (
 		return Token{}, nil, refuse(KindProvisioned, "the device is already provisioned")
 	}
 	now := a.now()
-	if w := a.setup.until.Sub(now); w > 0 {
+	srcKey := "setup|" + sourceKey(source)
+	if w := max(a.setup.until.Sub(now), a.thr.wait(srcKey)); w > 0 {
 		e := refuse(KindThrottled, "too many wrong setup codes: try again in %s", w.Round(time.Second))
 		e.RetryAfter = w
 		return Token{}, nil, e
@@ -46,6 +47,9 @@ func (a *Auth) Setup(ctx context.Context, code, name, password, source string) (
 		return Token{}, nil, refuse(KindSetupCode, "the setup code has expired: a new one is shown on the device's console")
 	}
 	if !setupCodeMatches(code, a.setup.hash) {
+		srcRule := ruleSetupSrc
+		srcRule.max = a.cfg.SourceMaxDelay
+		a.thr.fail(srcKey, srcRule)
 		return Token{}, nil, a.setupFailedLocked(ctx, name, source)
 	}
 	cname, err := CanonicalUser(name)
