@@ -40,7 +40,8 @@ type Config struct {
 	Source Source
 	// Recorder records acknowledgements. Required for Acknowledge.
 	Recorder eventlog.Recorder
-	// InboxSize, StreamClients and ReplayEvents: see config.Notify.
+	// InboxSize, StreamClients and ReplayEvents: see config.Notify
+	// (ReplayEvents 0: the inbox starts empty).
 	InboxSize, StreamClients, ReplayEvents int
 	// Identify authenticates and authorises an inbox request: manage is
 	// true for an acknowledgement (the notifications.manage permission),
