@@ -96,11 +96,11 @@ type setupState struct {
 
 // Throttling rules (see throttle).
 var (
-	rulePair     = rule{after: 3}                    // one account from one source; max from SourceMaxDelay
-	ruleSrc      = rule{after: 10}                   // one source, any account
-	ruleAcct     = rule{after: 10}                   // one account, any source; max from AccountMaxDelay
+	rulePair     = rule{after: 3}                         // one account from one source; max from SourceMaxDelay
+	ruleSrc      = rule{after: 10}                        // one source, any account
+	ruleAcct     = rule{after: 10}                        // one account, any source; max from AccountMaxDelay
 	ruleSetup    = rule{after: 20, max: 10 * time.Second} // all sources together
-	ruleSetupSrc = rule{after: 5}                    // one source; max from SourceMaxDelay
+	ruleSetupSrc = rule{after: 5}                         // one source; max from SourceMaxDelay
 )
 
 // setupBurnAfter wrong codes in all make the setup code unusable; a new one

@@ -46,3 +46,25 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	}
 }
+
+// benchFailedLogin measures a failed login of name (throttling reset each
+// time, so that every attempt does the full work).
+func benchFailedLogin(b *testing.B, name string) {
+	f := newFixture(b, func(c *Config) { c.Argon2 = configuredParams })
+	_, admin := f.provision(b)
+	f.addUser(b, admin, "nurse", RoleClinician, "blue whale under the ice floe")
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		f.a.thr = newThrottle(f.a.now)
+		if _, _, err := f.a.Login(ctx, name, "a wrong password, long enough", "192.0.2.9:1", "bearer"); KindOf(err) != KindUnauthenticated {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoginFailedKnownUser and BenchmarkLoginFailedUnknownUser show
+// that a wrong password and an unknown user cost the same (no user
+// enumeration by timing).
+func BenchmarkLoginFailedKnownUser(b *testing.B)   { benchFailedLogin(b, "nurse") }
+func BenchmarkLoginFailedUnknownUser(b *testing.B) { benchFailedLogin(b, "nobody") }
