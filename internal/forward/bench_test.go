@@ -1,6 +1,7 @@
 package forward_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -213,4 +214,43 @@ func BenchmarkSendGoSink(b *testing.B) {
 	b.ReportMetric(float64(n*b.N)/fwd.Seconds(), "events/s")
 	b.ReportMetric(float64(n*b.N)/raw.Seconds(), "raw-tls-events/s")
 	b.ReportMetric(raw.Seconds()/fwd.Seconds(), "ratio-to-raw")
+}
+
+// BenchmarkRsyslogCatchUpRealLog1M: a backlog of 1,000,000 entries in the
+// real event log on disk (recorded first, not timed), read, formatted and
+// sent to rsyslog; against a raw TLS write of the same messages.
+func BenchmarkRsyslogCatchUpRealLog1M(b *testing.B) {
+	const n = 1_000_000
+	l, _ := forwardtest.OpenLogSize(b, "icu-monitor-7", 2<<30)
+	forwardtest.RecordN(b, l, n)
+	last := l.Last()
+	r := forwardtest.StartRsyslog(b, forwardtest.RsyslogOptions{Counting: true})
+	// The raw baseline: the log's first 100,000 messages, framed, ten
+	// times over (the same sizes without holding 600 MB).
+	src := forward.LogSource(l)
+	var chunk []byte
+	for next := uint64(1); next <= 100_000; {
+		es, err := src.Read(next, 1000)
+		if err != nil || len(es) == 0 {
+			b.Fatal(err)
+		}
+		for _, e := range es {
+			m, _ := forward.FormatRFC5424.Message("icu-monitor-7", 13, e)
+			chunk = strconv.AppendInt(chunk, int64(len(m)), 10)
+			chunk = append(chunk, ' ')
+			chunk = append(chunk, m...)
+			next = e.Event.Seq + 1
+		}
+	}
+	data := bytes.Repeat(chunk, int(last/100_000))
+	rawN := int64(last / 100_000 * 100_000)
+	var fwd, raw time.Duration
+	for b.Loop() {
+		raw += rawTLS(b, r, data, rawN)
+		fwd += forwardAll(b, r, forward.LogSource(l), int64(last))
+	}
+	b.ReportMetric(float64(last)*float64(b.N)/fwd.Seconds(), "events/s")
+	b.ReportMetric(float64(rawN)*float64(b.N)/raw.Seconds(), "raw-tls-events/s")
+	b.ReportMetric((float64(last)/fwd.Seconds())/(float64(rawN)/raw.Seconds()), "ratio-to-raw")
+	b.ReportMetric(fwd.Seconds()/float64(b.N), "s/backlog")
 }

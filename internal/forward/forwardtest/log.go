@@ -24,13 +24,19 @@ import (
 // would give it. The log is closed at the end of the test.
 func OpenLog(t testing.TB, device string) (*eventlog.Log, forward.DeviceKey) {
 	t.Helper()
+	return OpenLogSize(t, device, 0)
+}
+
+// OpenLogSize is OpenLog with the log's size limit (0: the default).
+func OpenLogSize(t testing.TB, device string, maxBytes int64) (*eventlog.Log, forward.DeviceKey) {
+	t.Helper()
 	dir := t.TempDir()
 	ks, err := keystoretest.NewStore(filepath.Join(dir, "keys"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	l, err := eventlog.Open(eventlog.Config{Dir: filepath.Join(dir, "log"), Keys: ks, BootID: "boot-" + device,
-		DeviceName: device, FloodBurst: -1})
+		DeviceName: device, FloodBurst: -1, MaxBytes: maxBytes})
 	if err != nil {
 		t.Fatal(err)
 	}
