@@ -187,7 +187,15 @@ func TestCSRF(t *testing.T) {
 	if a := e.do(c, "POST", "/v1/users", NewUser{Name: "eve", Role: auth.RoleAdmin, Password: "an attacker's long passphrase"}); a.code() != codeCSRF {
 		t.Fatalf("create user without CSRF: %d %s", a.status, a.body)
 	}
-	if a := e.do(c, "POST", "/v1/logout", nil, CSRFHeader, csrf, "Sec-Fetch-Site", "same-origin"); a.status != http.StatusNoContent {
+	// Another origin is refused even with the token, and a login from
+	// another origin too (login CSRF).
+	if a := e.do(c, "POST", "/v1/logout", nil, CSRFHeader, csrf, "Origin", "https://evil.example"); a.code() != codeCSRF {
+		t.Errorf("cross-origin logout: %d %s", a.status, a.body)
+	}
+	if a := e.do(e.client(), "POST", "/v1/login", Credentials{User: "alice", Password: adminPW, Kind: "cookie"}, "Origin", "https://evil.example"); a.code() != codeCSRF {
+		t.Errorf("cross-origin login: %d %s", a.status, a.body)
+	}
+	if a := e.do(c, "POST", "/v1/logout", nil, CSRFHeader, csrf, "Sec-Fetch-Site", "same-origin", "Origin", e.url); a.status != http.StatusNoContent {
 		t.Fatalf("logout with CSRF token: %d %s", a.status, a.body)
 	}
 	if a := e.do(c, "GET", "/v1/session", nil); a.status != http.StatusUnauthorized {

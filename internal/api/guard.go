@@ -28,6 +28,10 @@ func (s *Server) guard(rt Route) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if err := checkOrigin(r); err != nil {
+			writeError(w, s.log, err)
+			return
+		}
 		p, tok, err := s.authenticate(r)
 		if err != nil && rt.Perm == auth.PermPublic && auth.KindOf(err) == auth.KindUnauthenticated {
 			p, tok, err = nil, auth.Token{}, nil // a stale cookie must not block login
@@ -67,6 +71,20 @@ func checkCSRF(r *http.Request, tok auth.Token) error {
 	}
 	if !tok.CheckCSRF(r.Header.Get(CSRFHeader)) {
 		return errf(http.StatusForbidden, codeCSRF, "missing or wrong %s header: reload the console", CSRFHeader)
+	}
+	return nil
+}
+
+// checkOrigin refuses a state-changing request that a browser sent from
+// another origin (login CSRF included): browsers send Origin with every
+// POST, PUT, PATCH and DELETE; the CLI sends none.
+func checkOrigin(r *http.Request) error {
+	o := r.Header.Get("Origin")
+	if safeMethod(r.Method) || o == "" {
+		return nil
+	}
+	if o != "https://"+r.Host {
+		return errf(http.StatusForbidden, codeCSRF, "cross-origin request refused")
 	}
 	return nil
 }
