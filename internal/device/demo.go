@@ -51,6 +51,9 @@ func PrepareDemo(ctx context.Context, stateDir string, logger *slog.Logger) (fun
 		c.Config.Device.StateDir = stateDir
 		c.Config.KeyStore.Backend = "sealed-file"
 		c.Config.KeyStore.KEKFile = kek
+		c.Config.API.Listen = "127.0.0.1:8443"
+		c.Config.API.Socket = filepath.Join(stateDir, "run", "api.sock")
+		c.Demo = true
 		return c
 	}
 	return adjust, cleanup, nil

@@ -25,6 +25,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/medguard/medguard/internal/api"
+	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/config"
 	"github.com/medguard/medguard/internal/eventlog"
 	"github.com/medguard/medguard/internal/keystore"
@@ -44,6 +46,8 @@ type Config struct {
 	Now func() time.Time
 	// ShutdownTimeout bounds a graceful shutdown. Default 10 s.
 	ShutdownTimeout time.Duration
+	// Demo marks a demo device (medguardd --demo).
+	Demo bool
 }
 
 // Device is a running medguard device.
@@ -64,6 +68,10 @@ type Device struct {
 	keys  *keystore.Store
 	log   *eventlog.Log
 	store state.Store
+	auth  *auth.Auth
+	api   *api.Server
+	// apiAddr is the HTTPS API's listening address.
+	apiAddr string
 	// onLogFailure are told when the event log fails (set before boot).
 	onLogFailure []func(error)
 
@@ -177,16 +185,27 @@ func (d *Device) boot(ctx context.Context, g *errgroup.Group) error {
 	if err := step("state-database", d.openState); err != nil {
 		return err
 	}
+	if err := step("listeners", d.openAccess); err != nil {
+		return err
+	}
 	d.mu.Lock()
 	d.report.Finished = d.now().UTC()
 	d.mu.Unlock()
-	next := Operational
-	if _, err := d.Machine.Move(ctx, next, "boot checks passed", ""); err != nil {
+	next, why := Operational, "boot checks passed"
+	if !d.auth.Provisioned() {
+		next, why = Provisioning, "no admin account exists yet: enter the setup code to provision the device"
+	}
+	if _, err := d.Machine.Move(ctx, next, why, ""); err != nil {
 		d.logger.Error("record state change", "err", err)
 	}
-	d.fact("state", string(next))
+	d.runAccess(ctx, g)
+	d.fact("console", d.consoleURL())
+	if ci, err := d.keys.CertificateInfo(); err == nil {
+		d.fact("tls-sha256", ci.SHA256)
+	}
+	d.fact("local-socket", dc.API.Socket)
 	d.fact("boot-id", d.bootID)
-	g.Go(func() error { <-ctx.Done(); return nil })
+	d.fact("state", string(next))
 	return nil
 }
 

@@ -34,6 +34,8 @@ func testConfig(t *testing.T) (Config, string) {
 	c.Device.StateDir = stateDir
 	c.KeyStore.Backend = "sealed-file"
 	c.KeyStore.KEKFile = kek
+	c.API.Listen = "127.0.0.1:0"
+	c.API.Socket = filepath.Join(stateDir, "run", "api.sock")
 	return Config{Config: c, Console: &bytes.Buffer{}}, stateDir
 }
 
@@ -97,7 +99,7 @@ func TestBootAndRestart(t *testing.T) {
 	cfg, stateDir := testConfig(t)
 	for i := range 2 {
 		st, err := boot(t, cfg)
-		if err != nil || st != Operational {
+		if err != nil || st != Provisioning {
 			t.Fatalf("boot %d: state %s, err %v", i, st, err)
 		}
 	}
@@ -134,7 +136,7 @@ func TestBootReport(t *testing.T) {
 			t.Errorf("check %s: %s (%s)", c.Name, c.Result, c.Detail)
 		}
 	}
-	if got := strings.Join(names, ","); !strings.HasPrefix(got, "state-dir,keystore,event-log,state-database") {
+	if got := strings.Join(names, ","); !strings.HasPrefix(got, "state-dir,keystore,event-log,state-database,listeners") {
 		t.Errorf("checks ran in order %s", got)
 	}
 	if r.BootID != d.BootID() || r.Finished.Before(r.Started) {
@@ -171,7 +173,7 @@ func TestBootRefusesBadInput(t *testing.T) {
 		{"foreign key file", func(t *testing.T, cfg *Config, stateDir string) {
 			// A key file sealed by another device (another KEK).
 			other, otherState := testConfig(t)
-			if st, err := boot(t, other); err != nil || st != Operational {
+			if st, err := boot(t, other); err != nil || st != Provisioning {
 				t.Fatal(err)
 			}
 			b, _ := os.ReadFile(filepath.Join(otherState, "keys", "identity.sealed"))
@@ -187,7 +189,7 @@ func TestBootRefusesBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, stateDir := testConfig(t)
-			if st, err := boot(t, cfg); err != nil || st != Operational {
+			if st, err := boot(t, cfg); err != nil || st != Provisioning {
 				t.Fatalf("first boot: %s %v", st, err)
 			}
 			tt.damage(t, &cfg, stateDir)
