@@ -32,4 +32,3 @@ func (d *Device) openKeyStore(ctx context.Context) (string, error) {
 	d.onClose(ks.Close)
 	return fmt.Sprintf("%s backend, %s", ks.Backend(), ks.Dir()), nil
 }
-
