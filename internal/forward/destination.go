@@ -62,7 +62,7 @@ func (d *dest) run(ctx context.Context) {
 	}
 	retry := d.cfg.RetryMin
 	var downSince time.Time
-	announced := false
+	announced, handshakeAnnounced := false, false
 	for ctx.Err() == nil {
 		s, err := dial(ctx, d.cfg.Dial, d.d.Address, d.tls, d.cfg.DialTimeout)
 		if err != nil {
@@ -74,7 +74,10 @@ func (d *dest) run(ctx context.Context) {
 			}
 			d.fail(err)
 			var he *HandshakeError
-			if errors.As(err, &he) {
+			if errors.As(err, &he) && !handshakeAnnounced {
+				// Once per outage: a lasting misconfiguration must not
+				// fill the log.
+				handshakeAnnounced = true
 				d.record(ctx, CodeHandshake, eventlog.SeverityError,
 					fmt.Sprintf("TLS handshake with SIEM destination %s failed", d.name), err.Error(),
 					"Check that the receiver's certificate is issued by the configured CA and names the configured server; an unexpected certificate can mean an impostor on the network.", nil)
@@ -96,7 +99,7 @@ func (d *dest) run(ctx context.Context) {
 				fmt.Sprintf("unreachable since %s", downSince.UTC().Format(time.RFC3339)),
 				"None: the backlog is being sent.", map[string]string{"backlog_from": strconv.FormatUint(next, 10)})
 		}
-		announced, downSince = false, time.Time{}
+		announced, handshakeAnnounced, downSince = false, false, time.Time{}
 		d.setConnected(true, "")
 		d.log.Info("connected", "from", next, "tls", tls.VersionName(s.tls.ConnectionState().Version))
 		next, err = d.stream(ctx, s, next)

@@ -372,3 +372,22 @@ func TestSeveralDestinations(t *testing.T) {
 		t.Errorf("status = %+v", st)
 	}
 }
+
+func TestHandshakeFailureRecordedOncePerOutage(t *testing.T) {
+	p := newPKI(t)
+	other := forwardtest.NewPKI(t, "attacker CA")
+	r := newGoReceiver(t, &tls.Config{Certificates: []tls.Certificate{other.Issue(t, "siem", "localhost").TLS}})
+	src := forwardtest.NewSource()
+	rec := &eventlogtest.Memory{}
+	startForwarder(t, forward.Config{Source: src, Recorder: rec, Destinations: []forward.Destination{goDest(r, p.ca.Pool())}})
+	waitFor(t, "several refused handshakes", func() bool { _, f := r.counts(); return f >= 4 })
+	n := 0
+	for _, c := range rec.Codes() {
+		if c == forward.CodeHandshake {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d handshake-failed events for one outage, want 1", n)
+	}
+}

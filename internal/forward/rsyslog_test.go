@@ -110,4 +110,45 @@ func TestRsyslogCEF(t *testing.T) {
 	}
 }
 
-var _ = tls.VersionTLS12
+
+// An rsyslog relay limited to TLS 1.2 (as many are): refused by default,
+// reached after the explicit opt-down, which is recorded.
+func TestRsyslogTLS12Relay(t *testing.T) {
+	r := forwardtest.StartRsyslog(t, forwardtest.RsyslogOptions{TLS12Only: true})
+	src := forwardtest.NewSource()
+	src.AppendN(20, "system.test")
+	rec := &eventlogtest.Memory{}
+	_, stop := startForwarder(t, forward.Config{Source: src, Recorder: rec, Destinations: []forward.Destination{rsyslogDest(r, "siem")}})
+	waitFor(t, "a refused handshake", func() bool { return hasCode(rec, forward.CodeHandshake) })
+	stop()
+	if n := len(forwardtest.Lines(t, r.Out)); n != 0 {
+		t.Fatalf("%d messages reached a TLS 1.2 relay without the opt-down", n)
+	}
+	d := rsyslogDest(r, "siem")
+	d.MinVersion = tls.VersionTLS12
+	rec2 := &eventlogtest.Memory{}
+	startForwarder(t, forward.Config{Source: src, Recorder: rec2, Destinations: []forward.Destination{d}})
+	r.WaitLines(r.Out, 20, 20*time.Second)
+	if !hasCode(rec2, forward.CodeTLSWeakened) {
+		t.Error("the opt-down to TLS 1.2 was not recorded")
+	}
+}
+
+// An rsyslog relay that requires client certificates
+// (streamDriver.authMode x509/certvalid) accepts the device's.
+func TestRsyslogClientCertificate(t *testing.T) {
+	r := forwardtest.StartRsyslog(t, forwardtest.RsyslogOptions{ClientAuth: true})
+	src := forwardtest.NewSource()
+	src.AppendN(20, "system.test")
+	d := rsyslogDest(r, "siem")
+	_, stop := startForwarder(t, forward.Config{Source: src, Destinations: []forward.Destination{d}})
+	time.Sleep(time.Second)
+	stop()
+	if n := len(forwardtest.Lines(t, r.Out)); n != 0 {
+		t.Fatalf("%d messages accepted without a client certificate", n)
+	}
+	client := r.CA.Issue(t, "icu-monitor-7", "icu-monitor-7")
+	d.ClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &client.TLS, nil }
+	startForwarder(t, forward.Config{Source: src, Destinations: []forward.Destination{d}})
+	r.WaitLines(r.Out, 20, 20*time.Second)
+}
