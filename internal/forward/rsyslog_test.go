@@ -110,7 +110,6 @@ func TestRsyslogCEF(t *testing.T) {
 	}
 }
 
-
 // An rsyslog relay limited to TLS 1.2 (as many are): refused by default,
 // reached after the explicit opt-down, which is recorded.
 func TestRsyslogTLS12Relay(t *testing.T) {
