@@ -393,3 +393,19 @@ func TestVerifyParallelMatchesSequential(t *testing.T) {
 		t.Fatalf("stream verifier: %+v", rep)
 	}
 }
+
+// A record claiming an epoch far beyond the others, with a MAC made by
+// something other than the epoch key (here a plain SHA-256), is forged.
+func TestAttackHugeEpoch(t *testing.T) {
+	env, cp := attackLog(t)
+	seg := env.segPaths()[0]
+	lines := readLines(t, seg)
+	i := indexOf(t, lines, 30)
+	r, _ := ParseRecord(lines[i])
+	r.Epoch, r.line = 1<<64-1, nil
+	body := appendBody(nil, &r.Event, r.Epoch, r.Prev)
+	sum := sha256.Sum256(append([]byte{0}, body...))
+	lines[i] = append(appendMAC(body, sum[:]), '\n')
+	writeLines(t, seg, lines)
+	wantDamage(t, env.verify(cp), KindModified, 30)
+}

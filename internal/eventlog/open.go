@@ -76,7 +76,7 @@ type tail struct {
 	macBad         int    // records of the state's epoch or later whose MAC fails
 	headMAC        *[macSize]byte
 	ring           *keyring
-	macers         map[uint64]*macer
+	sc             *scratch
 	headSeq        uint64
 }
 
@@ -223,7 +223,7 @@ func truncationEvent(t tail, st *State, kind string) Event {
 func scanTail(dir string, segs []segment, pub ed25519.PublicKey, ring *keyring, st *State) (tail, error) {
 	var t tail
 	for k := len(segs) - 1; k >= 0; k-- {
-		t = tail{ring: ring, macers: map[uint64]*macer{}}
+		t = tail{ring: ring, sc: newScratch()}
 		if st != nil {
 			t.headSeq = st.Seq
 		}
@@ -279,7 +279,7 @@ func scanSegment(dir string, s segment, last bool, pub ed25519.PublicKey, t *tai
 			t.epochCount = 0
 		}
 		it := item{line: line}
-		if it.evaluate(t.ring, t.macers); it.mac == 0 {
+		if it.evaluate(t.ring, t.sc); it.mac == 0 {
 			t.macBad++
 		}
 		if h.seq == t.headSeq {

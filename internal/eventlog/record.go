@@ -374,8 +374,14 @@ func parseHead(line []byte, h *lineHead) bool {
 		return false
 	}
 	h.seq, h.epoch, h.body = seq, epoch, line[:end]
-	h.checkpoint = bytes.Contains(line[:min(len(line), 256)], []byte(`,"code":"log.checkpoint"`))
-	h.removal = bytes.Contains(line[:min(len(line), 256)], []byte(`,"code":"log.segments.removed"`))
+	h.checkpoint, h.removal = false, false
+	// The first `,"code":"` is the code key: inside a string every quote
+	// is escaped. Only the log's own codes matter here.
+	if i := bytes.Index(line[:min(len(line), 320)], []byte(`,"code":"log.`)); i >= 0 {
+		rest := line[i+len(`,"code":"`):]
+		h.checkpoint = bytes.HasPrefix(rest, []byte(CodeCheckpoint+`"`))
+		h.removal = bytes.HasPrefix(rest, []byte(CodeSegmentsRemoved+`"`))
+	}
 	return true
 }
 
@@ -401,23 +407,25 @@ func decodeLowerHex(dst, src []byte) bool {
 	if len(src) != 2*len(dst) {
 		return false
 	}
+	bad := byte(0)
 	for i := range dst {
-		hi, ok1 := lowerHexVal(src[2*i])
-		lo, ok2 := lowerHexVal(src[2*i+1])
-		if !ok1 || !ok2 {
-			return false
-		}
-		dst[i] = hi<<4 | lo
+		hi, lo := lowerHex[src[2*i]], lowerHex[src[2*i+1]]
+		bad |= hi | lo
+		dst[i] = hi<<4 | lo&0x0f
 	}
-	return true
+	return bad&0x80 == 0
 }
 
-func lowerHexVal(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
+// lowerHex maps '0'-'9' and 'a'-'f' to their values, everything else to 0xff.
+var lowerHex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+	}
+	return t
+}()

@@ -98,9 +98,9 @@ func VerifyDir(ctx context.Context, dir string, o VerifyOptions) (Report, error)
 	for range workers {
 		go func() {
 			for b := range work {
-				macers := map[uint64]*macer{}
+				sc := newScratch()
 				for i := range b.items {
-					b.items[i].evaluate(ring, macers)
+					b.items[i].evaluate(ring, sc)
 				}
 				close(b.done)
 			}
@@ -173,7 +173,7 @@ func readSegment(ctx context.Context, dir string, s segment, last bool, work, or
 		} else if err != nil {
 			return fmt.Errorf("verify event log segment %s: %w", s.name, err)
 		}
-		b := &vbatch{bytes: int64(n), done: make(chan struct{})}
+		b := &vbatch{bytes: int64(n), done: make(chan struct{}), items: make([]item, 0, len(buf)/256+1)}
 		rest := buf
 		for {
 			j := bytes.IndexByte(rest, '\n')
