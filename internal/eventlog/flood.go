@@ -38,6 +38,12 @@ func newFlood(burst int, window time.Duration) *flood {
 	return &flood{burst: burst, window: window, m: make(map[string]*floodEntry)}
 }
 
+// floodable reports whether e may be coalesced: not the log's own events,
+// and room for the summary's fields.
+func floodable(e *Event) bool {
+	return !strings.HasPrefix(e.Code, "log.") && len(e.Fields) <= maxFields-3
+}
+
 func floodKey(e *Event) string {
 	var b strings.Builder
 	for _, s := range []string{e.Code, string(e.Category), strconv.Itoa(int(e.Severity)), e.Actor, e.Source, e.Message, e.Cause, e.Action} {
@@ -60,10 +66,10 @@ func floodKey(e *Event) string {
 
 // offer reports whether r was counted instead of recorded.
 func (f *flood) offer(r *request, now time.Time) bool {
-	if f.burst < 0 || strings.HasPrefix(r.ev.Code, "log.") || len(r.ev.Fields) > maxFields-3 {
+	if f.burst < 0 || r.fkey == "" {
 		return false
 	}
-	k := floodKey(&r.ev)
+	k := r.fkey
 	e := f.m[k]
 	if e == nil {
 		if len(f.m) >= maxFloodKeys {

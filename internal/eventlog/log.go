@@ -46,6 +46,7 @@ var ErrFull = errors.New("event log is full")
 // request is one Record call waiting for its event to be durable.
 type request struct {
 	ev   Event
+	fkey string // flood key, computed by the caller (in parallel)
 	seq  uint64
 	err  error
 	done chan struct{}
@@ -62,6 +63,9 @@ func (l *Log) Record(ctx context.Context, e Event) (uint64, error) {
 	}
 	sanitize(&e)
 	r := &request{ev: e, done: make(chan struct{})}
+	if l.cfg.FloodBurst >= 0 && floodable(&e) {
+		r.fkey = floodKey(&e)
+	}
 	l.sendMu.RLock()
 	if l.closed {
 		l.sendMu.RUnlock()
