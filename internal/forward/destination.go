@@ -203,7 +203,7 @@ const flushBytes = 16 << 10
 func (d *dest) frame(buf []byte, e Entry) (frame, grown []byte, err error) {
 	const room = 8 // MSG-LEN of at most MaxMessageSize, and SP
 	buf = append(buf[:0], make([]byte, room)...)
-	buf, err = d.d.Format.appendMessage(buf, header{device: d.cfg.Device, facility: d.cfg.Facility}, e)
+	buf, err = d.d.Format.appendMessage(buf, header{device: d.cfg.Device, facility: d.cfg.Facility, annotate: d.cfg.Annotate}, e)
 	if err != nil {
 		return nil, buf, err
 	}

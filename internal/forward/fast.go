@@ -42,6 +42,22 @@ func (f Format) appendMessage(dst []byte, h header, e Entry) ([]byte, error) {
 	dst = append(dst, `" `+ParamSeq+`="`...)
 	dst = strconv.AppendUint(dst, ev.Seq, 10)
 	dst = append(dst, `"]`...)
+	if h.annotate != nil {
+		if a, ok := h.annotate(*ev); ok {
+			dst = append(dst, "["+NotifySDID...)
+			for _, p := range a.params() {
+				if !utf8.ValidString(p[1]) {
+					return dst, &FormatError{ev.Seq, "structured data", "a notification parameter was refused by RFC 5424 grammar"}
+				}
+				dst = append(dst, ' ')
+				dst = append(dst, p[0]...)
+				dst = append(dst, `="`...)
+				dst = appendSDValue(dst, p[1])
+				dst = append(dst, '"')
+			}
+			dst = append(dst, ']')
+		}
+	}
 	switch f {
 	case FormatRFC5424:
 		if len(e.Line) == 0 {

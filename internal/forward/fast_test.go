@@ -20,6 +20,25 @@ func TestFastFormatMatchesBuilder(t *testing.T) {
 	}
 }
 
+func TestFastFormatMatchesBuilderWithNotification(t *testing.T) {
+	for _, a := range []Annotation{
+		{Code: "integrity.software.changed", Title: "Software changed", Severity: "critical", Audience: "admin,it",
+			Cause: `/usr/bin/x does not match the manifest: "size" [differs] \ here`, Action: "Reinstall the release."},
+		{Code: "x"},
+	} {
+		h := testHeader
+		h.annotate = func(eventlog.Event) (Annotation, bool) { return a, true }
+		for _, f := range []Format{FormatRFC5424, FormatCEF} {
+			checkSame(t, f, h, testEntry(3))
+			b, _ := f.appendMessage(nil, h, testEntry(3))
+			r, err := ParseMessage(b)
+			if err != nil || r.Notification == nil || *r.Notification != a {
+				t.Fatalf("notification did not round-trip: %v %+v\n%s", err, r, b)
+			}
+		}
+	}
+}
+
 func checkSame(t *testing.T, f Format, h header, e Entry) {
 	t.Helper()
 	want, werr := f.build(h, e)
@@ -33,9 +52,10 @@ func checkSame(t *testing.T, f Format, h header, e Entry) {
 }
 
 func FuzzFastFormatMatchesBuilder(f *testing.F) {
-	f.Add("icu-monitor-7", "boot", "auth", "a.b", uint8(4), int64(1796326419704812345), []byte(`{"seq":1}`), []byte{1, 2})
-	f.Add("h", "b\"]\\", "x y", "", uint8(0), int64(0), []byte("CEF:0|x"), []byte{})
-	f.Fuzz(func(t *testing.T, device, boot, cat, code string, sev uint8, nanos int64, line, mac []byte) {
+	f.Add("icu-monitor-7", "boot", "auth", "a.b", uint8(4), int64(1796326419704812345), []byte(`{"seq":1}`), []byte{1, 2}, "", "")
+	f.Add("h", "b\"]\\", "x y", "", uint8(0), int64(0), []byte("CEF:0|x"), []byte{}, "", "")
+	f.Add("h", "b", "c", "d", uint8(3), int64(5), []byte("x"), []byte{9}, "cause \"]", "act")
+	f.Fuzz(func(t *testing.T, device, boot, cat, code string, sev uint8, nanos int64, line, mac []byte, cause, action string) {
 		if sev > 7 {
 			return
 		}
@@ -44,7 +64,13 @@ func FuzzFastFormatMatchesBuilder(f *testing.F) {
 		if e.Event.Time.Year() < 1 || e.Event.Time.Year() > 9999 {
 			return
 		}
-		checkSame(t, FormatRFC5424, header{device: device, facility: 13}, e)
+		h := header{device: device, facility: 13}
+		if cause != "" {
+			h.annotate = func(eventlog.Event) (Annotation, bool) {
+				return Annotation{Code: code, Title: "t", Severity: "error", Audience: "it", Cause: cause, Action: action}, true
+			}
+		}
+		checkSame(t, FormatRFC5424, h, e)
 	})
 }
 

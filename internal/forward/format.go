@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/leodido/go-syslog/v4/rfc5424"
+
+	"github.com/medguard/medguard/internal/eventlog"
 )
 
 // Format is the wire format of a destination's messages. Both are RFC 5424
@@ -50,6 +52,23 @@ const timeFormat = "2006-01-02T15:04:05.000000Z07:00"
 type header struct {
 	device   string // HOSTNAME and the device parameter
 	facility uint8  // RFC 5424 facility, 0 to 23
+	annotate func(eventlog.Event) (Annotation, bool)
+}
+
+// NotifySDID is the SD-ID of the element that names the notification an
+// entry raises.
+const NotifySDID = "notification@32473"
+
+// Annotation is the notification an entry raises, for the SIEM: the IT
+// audience sees the cause and the recommended action next to the event.
+type Annotation struct {
+	Code, Title, Severity, Audience, Cause, Action string
+}
+
+// params returns the annotation's parameters, sorted by name.
+func (a *Annotation) params() [6][2]string {
+	return [6][2]string{{"action", a.Action}, {"audience", a.Audience}, {"cause", a.Cause},
+		{"code", a.Code}, {"severity", a.Severity}, {"title", a.Title}}
 }
 
 // FormatError reports an entry that cannot be put into a message.
@@ -83,6 +102,15 @@ func (f Format) build(h header, e Entry) (string, error) {
 	m.SetParameter(SDID, ParamCategory, sdEscape(string(ev.Category)))
 	m.SetParameter(SDID, ParamBoot, sdEscape(ev.BootID))
 	m.SetParameter(SDID, ParamMAC, hex.EncodeToString(e.MAC))
+	var ann *Annotation
+	if h.annotate != nil {
+		if a, ok := h.annotate(ev); ok {
+			ann = &a
+			for _, p := range a.params() {
+				m.SetParameter(NotifySDID, p[0], sdEscape(p[1]))
+			}
+		}
+	}
 	switch f {
 	case FormatRFC5424:
 		m.SetMessage(string(e.Line))
@@ -99,6 +127,14 @@ func (f Format) build(h header, e Entry) (string, error) {
 	if sd := m.StructuredData; sd == nil || len((*sd)[SDID]) != 5 ||
 		(*sd)[SDID][ParamBoot] != ev.BootID || (*sd)[SDID][ParamCategory] != string(ev.Category) || (*sd)[SDID][ParamDevice] != h.device {
 		return "", &FormatError{ev.Seq, "structured data", "a parameter was refused by RFC 5424 grammar"}
+	}
+	if ann != nil {
+		got := (*m.StructuredData)[NotifySDID]
+		for _, p := range ann.params() {
+			if got[p[0]] != p[1] {
+				return "", &FormatError{ev.Seq, "structured data", "a notification parameter was refused by RFC 5424 grammar"}
+			}
+		}
 	}
 	return m.String()
 }
@@ -174,6 +210,8 @@ func cefExtValue(s string) string { return cefExtEscaper.Replace(s) }
 
 // Message returns e as the complete message (without framing) that a
 // forwarder of device with the given facility sends.
+//
+// Messages built here carry no notification element.
 func (f Format) Message(device string, facility uint8, e Entry) (string, error) {
 	b, err := f.appendMessage(nil, header{device: device, facility: facility}, e)
 	return string(b), err

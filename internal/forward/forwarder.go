@@ -56,6 +56,11 @@ type Config struct {
 	Recorder eventlog.Recorder
 	// Logger receives operational logs. Default: slog.Default().
 	Logger *slog.Logger
+	// Annotate, if set, says which notification an entry raises; the
+	// message then carries it for the SIEM in a second structured-data
+	// element (notification@32473: code, title, severity, audience,
+	// cause, action). notify.(*Notifier).Annotate provides it.
+	Annotate func(eventlog.Event) (Annotation, bool)
 
 	// ResendWindow is how long after the receiver's TCP acknowledged an
 	// entry it is taken as delivered. Default: 2s.

@@ -21,6 +21,9 @@ type Received struct {
 	Code     string // the MSGID
 	// Line is the entry as the device's log stored it, to be verified.
 	Line []byte
+	// Notification is the notification the entry raised, if the message
+	// names one.
+	Notification *Annotation
 }
 
 // ErrNotMedguard is returned by ParseMessage for a well-formed syslog
@@ -59,6 +62,10 @@ func ParseMessage(b []byte) (*Received, error) {
 	r := &Received{Device: sd[ParamDevice], Category: sd[ParamCategory], Boot: sd[ParamBoot]}
 	if m.MsgID != nil {
 		r.Code = *m.MsgID
+	}
+	if n, ok := (*m.StructuredData)[NotifySDID]; ok {
+		r.Notification = &Annotation{Code: n["code"], Title: n["title"], Severity: n["severity"],
+			Audience: n["audience"], Cause: n["cause"], Action: n["action"]}
 	}
 	if r.Device == "" && m.Hostname != nil {
 		// The log's own export (medguard log export --format rfc5424)

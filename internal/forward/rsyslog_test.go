@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medguard/medguard/internal/eventlog"
 	"github.com/medguard/medguard/internal/eventlog/eventlogtest"
 	"github.com/medguard/medguard/internal/forward"
 	"github.com/medguard/medguard/internal/forward/forwardtest"
@@ -78,7 +79,12 @@ func TestRsyslogReceivesEveryEntry(t *testing.T) {
 	src := forwardtest.NewSource()
 	src.AppendN(500, "system.test")
 	rec := &eventlogtest.Memory{}
-	_, stop := startForwarder(t, forward.Config{Source: src, Recorder: rec,
+	// Every tenth entry raises a notification, which the SIEM gets with it.
+	annotate := func(e eventlog.Event) (forward.Annotation, bool) {
+		return forward.Annotation{Code: "test.note", Title: "Test", Severity: "warning", Audience: "it",
+			Cause: fmt.Sprintf(`entry %d "quoted" [bracketed]`, e.Seq), Action: "Call IT."}, e.Seq%10 == 0
+	}
+	_, stop := startForwarder(t, forward.Config{Source: src, Recorder: rec, Annotate: annotate,
 		Destinations: []forward.Destination{rsyslogDest(r, "siem")}})
 	src.AppendN(500, "system.later")
 	r.WaitLines(r.Out, 1000, 20*time.Second)
@@ -88,6 +94,23 @@ func TestRsyslogReceivesEveryEntry(t *testing.T) {
 		if seen[s] == 0 {
 			t.Fatalf("entry %d never arrived", s)
 		}
+	}
+	notes := 0
+	for _, l := range forwardtest.Lines(t, r.Out) {
+		m, _ := forward.ParseMessage([]byte(l))
+		if (m.Seq%10 == 0) != (m.Notification != nil) {
+			t.Fatalf("entry %d: notification %+v", m.Seq, m.Notification)
+		}
+		if m.Notification != nil {
+			notes++
+			if m.Notification.Cause != fmt.Sprintf(`entry %d "quoted" [bracketed]`, m.Seq) || m.Notification.Action != "Call IT." {
+				t.Fatalf("notification arrived changed: %+v", m.Notification)
+			}
+		}
+	}
+	parsed := strings.Join(forwardtest.Lines(t, r.Parsed), "\n")
+	if notes < 100 || strings.Count(parsed, "[notification@32473 ") < 100 {
+		t.Fatalf("%d notifications parsed by us, %d by rsyslog", notes, strings.Count(parsed, "[notification@32473 "))
 	}
 }
 

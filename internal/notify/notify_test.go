@@ -275,3 +275,25 @@ func TestHandleIgnoresReplayedEvents(t *testing.T) {
 		t.Fatalf("%d notifications after a replay, want 1", got)
 	}
 }
+
+func TestAnnotateForTheSIEM(t *testing.T) {
+	n := newTestNotifier(t, newMemLog())
+	a, ok := n.Annotate(eventlog.Event{Seq: 5, Code: "integrity.file.changed", Category: eventlog.CategoryIntegrity,
+		Severity: eventlog.SeverityCritical, Fields: map[string]string{"path": "/usr/bin/vitalsim", "token": "abc123"}})
+	if !ok || a.Code != "integrity.software.changed" || a.Severity != "critical" || a.Audience != "admin,it" ||
+		!strings.Contains(a.Cause, "/usr/bin/vitalsim") || !strings.Contains(a.Action, "reinstall") {
+		t.Fatalf("annotation = %+v, %v", a, ok)
+	}
+	for _, e := range []eventlog.Event{
+		{Code: "log.checkpoint", Category: eventlog.CategoryLog, Severity: eventlog.SeverityInfo},
+		{Code: AckCode, Category: eventlog.CategorySystem, Severity: eventlog.SeverityNotice},
+		{Code: "auth.login.succeeded", Category: eventlog.CategoryAuth, Severity: eventlog.SeverityInfo},
+	} {
+		if _, ok := n.Annotate(e); ok {
+			t.Errorf("%s annotated", e.Code)
+		}
+	}
+	if len(n.List(Filter{})) != 0 {
+		t.Error("Annotate changed the inbox")
+	}
+}
