@@ -22,8 +22,10 @@ carries a cause filled from that event and the recommended action below.
 
 Audiences: **clinical** — the clinical user at the device's screen (local
 status API, ` + "`warnings`" + `); **admin** — the device admin in the web console
-(inbox and live stream); **it** — hospital IT, through the SIEM (every event,
-and so every notification's event, is forwarded).
+(inbox and live stream); **it** — hospital IT, through the SIEM: every event
+is forwarded, and the message of an event that raises a notification names
+it in the structured-data element ` + "`notification@32473`" + ` (code, title,
+severity, audience, cause, action).
 
 A notification stays *active* until a later one *resolves* it; a clinical
 warning stays on the clinical display while it is active, whether or not it
