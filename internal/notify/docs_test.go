@@ -62,3 +62,23 @@ func BenchmarkEventToClinicalWarning(b *testing.B) {
 	}
 	b.ReportMetric(float64(worst.Microseconds()), "worst-µs")
 }
+
+// BenchmarkAnnotate is the forwarder's cost per entry when it names the
+// notification an entry raises: an entry that raises none (most) and one
+// that does.
+func BenchmarkAnnotate(b *testing.B) {
+	n, _ := New(Config{})
+	none := eventlog.Event{Code: "auth.login.failed", Category: eventlog.CategoryAuth, Severity: eventlog.SeverityWarning}
+	one := eventlog.Event{Code: "integrity.file.changed", Category: eventlog.CategoryIntegrity, Severity: eventlog.SeverityCritical,
+		Fields: map[string]string{"path": "/usr/bin/vitalsim"}}
+	b.Run("none", func(b *testing.B) {
+		for b.Loop() {
+			n.Annotate(none)
+		}
+	})
+	b.Run("notification", func(b *testing.B) {
+		for b.Loop() {
+			n.Annotate(one)
+		}
+	})
+}
