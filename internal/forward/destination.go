@@ -139,7 +139,17 @@ func (d *dest) stream(ctx context.Context, s *session, next uint64) (uint64, err
 		}
 		entries, err := d.cfg.Source.Read(next, d.cfg.Batch)
 		if err != nil {
-			return rw.reset(), fmt.Errorf("read event log at %d: %w", next, err)
+			if !errors.Is(err, eventlog.ErrMalformed) {
+				return rw.reset(), fmt.Errorf("read event log at %d: %w", next, err)
+			}
+			// A damaged record in the log: send what precedes it, then
+			// go on after it. The SIEM lacks it, and verify-forwarded
+			// names it; the log's own verification classifies it.
+			d.log.Error("damaged record in the event log, not forwarded", "err", err)
+			if len(entries) == 0 {
+				next++
+				continue
+			}
 		}
 		if len(entries) > 0 && entries[0].Event.Seq > next {
 			d.gap(ctx, next, entries[0].Event.Seq)
@@ -150,6 +160,7 @@ func (d *dest) stream(ctx context.Context, s *session, next uint64) (uint64, err
 			frame, buf, err = d.frame(buf, e)
 			if err != nil {
 				d.log.Error("entry cannot be sent", "seq", e.Event.Seq, "err", err)
+				next = e.Event.Seq + 1
 				continue
 			}
 			s.wire.SetWriteDeadline(d.cfg.Now().Add(d.cfg.WriteTimeout))

@@ -391,3 +391,19 @@ func TestHandshakeFailureRecordedOncePerOutage(t *testing.T) {
 		t.Errorf("%d handshake-failed events for one outage, want 1", n)
 	}
 }
+
+// An entry that cannot be sent (here: a severity no message can carry) is
+// skipped, not retried for ever; the entries after it arrive.
+func TestUnsendableEntryIsSkipped(t *testing.T) {
+	p := newPKI(t)
+	r := newGoReceiver(t, p.serverTLS())
+	src := forwardtest.NewSource()
+	src.AppendN(5, "system.test")
+	src.Append(eventlog.Event{Code: "system.bad", Category: eventlog.CategorySystem, Severity: 9, Message: "x"})
+	src.AppendN(5, "system.test")
+	startForwarder(t, forward.Config{Source: src, Destinations: []forward.Destination{goDest(r, p.ca.Pool())}})
+	waitFor(t, "the entries after the unsendable one", func() bool { return r.seqs()[11] > 0 })
+	if r.seqs()[6] != 0 {
+		t.Error("an entry with severity 9 was sent")
+	}
+}

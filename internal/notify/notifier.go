@@ -127,7 +127,8 @@ func compileCatalog(cat []Kind) ([]*compiled, error) {
 }
 
 // Run reads the log from ReplayEvents before its end and handles every
-// event until ctx ends or Close is called.
+// event until ctx ends or Close is called. A read error is logged and
+// retried; Run returns an error only if waiting on the log fails.
 func (n *Notifier) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -149,12 +150,27 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	for {
 		evs, err := src.Events(next, 256)
-		if err != nil {
-			return fmt.Errorf("notify: read event log at %d: %w", next, err)
-		}
 		for _, e := range evs {
 			n.Handle(e)
 			next = e.Seq + 1
+		}
+		if err != nil {
+			// Notifications must not stop for a bad record or a passing
+			// read error: skip a damaged record (the log's verification
+			// reports it), retry anything else.
+			n.cfg.Logger.Error("notify: cannot read the event log", "at", next, "err", err)
+			if errors.Is(err, eventlog.ErrMalformed) {
+				if len(evs) == 0 {
+					next++
+				}
+				continue
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+			continue
 		}
 		if len(evs) < 256 {
 			if err := src.Wait(ctx, next-1); err != nil {
