@@ -174,7 +174,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 		}
 		if len(evs) < 256 {
 			if err := src.Wait(ctx, next-1); err != nil {
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || errors.Is(err, eventlog.ErrClosed) {
 					return nil
 				}
 				return fmt.Errorf("notify: wait on event log: %w", err)
