@@ -118,6 +118,15 @@ var Catalog = []Kind{
 	{Code: "device.state.other", Title: "Device state changed", Severity: eventlog.SeverityInfo, Audience: []Audience{Admin},
 		Events: []string{"device.state.changed"}, Cause: "{{because .}}", Action: "None."},
 
+	{
+		Code: "device.boot.failed", Title: "A boot check failed",
+		Severity: critical, Audience: []Audience{Admin, IT},
+		Events:   []string{"device.boot.failed"},
+		Cause:    "{{because .}}",
+		Action:   "Keep the device out of clinical use until it boots cleanly: follow the failed check's notification (software, configuration, keys or log), or call the maker's service.",
+		NeedsAck: true,
+	},
+
 	// Software and configuration integrity.
 	{
 		Code: "integrity.software.changed", Title: "Software on the device was changed",
@@ -180,7 +189,7 @@ var Catalog = []Kind{
 	{
 		Code: "auth.guessing", Title: "Repeated failed logins",
 		Severity: eventlog.SeverityWarning, Audience: []Audience{Admin, IT},
-		Events:   []string{"auth.login.throttled", "auth.account.suspended", "auth.unknown-user-failures"},
+		Events:   []string{"auth.login.throttled", "auth.account.suspended", "auth.unknown-user-failures", "auth.guessing"},
 		Cause:    "{{field . \"failures\" | fallback \"Many\"}} failed logins for {{field . \"user\" | fallback .Actor | fallback \"an account\"}} from {{.Source | fallback \"an unknown source\"}}{{with .Cause}}: {{.}}{{end}}.",
 		Action:   "If it was not a user who forgot a password, treat it as password guessing: ask hospital IT to find and block the source, and check the account's recent logins.",
 		NeedsAck: true,
@@ -196,7 +205,7 @@ var Catalog = []Kind{
 	{
 		Code: "access.denied", Title: "Access denied",
 		Severity: eventlog.SeverityNotice, Audience: []Audience{Admin},
-		Events: []string{"access.denied"},
+		Events: []string{"access.denied", "access.local.denied", "auth.certificate.refused"},
 		Cause:  "{{.Actor | fallback \"A client\"}} from {{.Source | fallback \"an unknown source\"}} was refused: {{.Message}}",
 		Action: "None for a single refusal; repeated refusals from one source deserve a look by hospital IT.",
 	},
@@ -248,10 +257,46 @@ var Catalog = []Kind{
 	{
 		Code: "log.tampered", Title: "Security event log damaged or tampered with",
 		Severity: critical, Audience: []Audience{Admin, IT},
-		Events:   []string{"log.verify.failed", "log.tamper.*", "log.checkpoint.invalid", "log.tail.*"},
+		Events:   []string{"log.verify.failed", "log.tamper.*", "log.checkpoint.invalid", "log.tail.*", "log.truncation.detected"},
 		Cause:    "{{because .}}",
 		Action:   "Preserve the device's state directory as evidence, verify the log offline (medguard log verify), compare with what the SIEM received (medguard log verify-forwarded) and inform hospital IT security.",
 		NeedsAck: true,
+	},
+	{
+		Code: "log.full", Title: "Security event log full: events refused",
+		Severity: critical, Audience: []Audience{Admin, IT},
+		Events:   []string{"log.full"},
+		Cause:    "{{because .}}",
+		Action:   "Security events are no longer recorded. Export the log (medguard log export) and archive it, then free space as the log policy allows; find out what filled it (see the events before this one).",
+		NeedsAck: true,
+	},
+	{
+		Code: "log.capacity", Title: "Security event log nearly full",
+		Severity: eventlog.SeverityWarning, Audience: []Audience{Admin, IT},
+		Events: []string{"log.capacity.*", "log.segments.removed"},
+		Cause:  "{{because .}}",
+		Action: "Check that the SIEM receives the log (nothing is lost then) or export it (medguard log export); look for a flood of events.",
+	},
+	{
+		Code: "log.flood", Title: "Flood of identical security events",
+		Severity: eventlog.SeverityWarning, Audience: []Audience{Admin, IT},
+		Events: []string{"log.flood.coalesced"},
+		Cause:  "{{because .}}",
+		Action: "A burst of identical events can be an attack (password guessing, scanning): ask hospital IT to find the source; the events were counted, not lost.",
+	},
+	{
+		Code: "device.crashed", Title: "Device stopped abruptly",
+		Severity: eventlog.SeverityNotice, Audience: []Audience{Admin},
+		Events: []string{"log.crash.detected"},
+		Cause:  "{{because .}}",
+		Action: "If there was no power loss, check the device's health notifications and report repeated crashes to the maker.",
+	},
+	{
+		Code: "network.scan", Title: "Port scan against the device",
+		Severity: eventlog.SeverityWarning, Audience: []Audience{IT, Admin},
+		Events: []string{"network.port.scan", "network.scan.*"},
+		Cause:  "{{.Source | fallback \"A host\"}} probed the device's ports{{with .Cause}}: {{.}}{{end}}.",
+		Action: "Ask hospital IT whether the scan was authorised (a vulnerability scanner); if not, find and isolate the scanning host.",
 	},
 	{
 		Code: "siem.unreachable", Title: "SIEM destination unreachable",

@@ -63,6 +63,11 @@ func TestCatalogMatching(t *testing.T) {
 		{eventlog.Event{Code: "forward.destination.unreachable", Category: eventlog.CategoryLog, Severity: eventlog.SeverityWarning}, "siem.unreachable"},
 		{eventlog.Event{Code: "log.checkpoint", Category: eventlog.CategoryLog, Severity: eventlog.SeverityInfo}, ""},
 		{eventlog.Event{Code: "auth.login.succeeded", Category: eventlog.CategoryAuth, Severity: eventlog.SeverityInfo}, ""},
+		{eventlog.Event{Code: "log.truncation.detected", Category: eventlog.CategoryLog, Severity: eventlog.SeverityCritical}, "log.tampered"},
+		{eventlog.Event{Code: "log.full", Category: eventlog.CategoryLog, Severity: eventlog.SeverityCritical}, "log.full"},
+		{eventlog.Event{Code: "log.capacity.warning", Category: eventlog.CategoryLog, Severity: eventlog.SeverityWarning}, "log.capacity"},
+		{eventlog.Event{Code: "network.port.scan", Category: eventlog.CategoryNetwork, Severity: eventlog.SeverityWarning}, "network.scan"},
+		{eventlog.Event{Code: "device.boot.failed", Category: eventlog.CategorySystem, Severity: eventlog.SeverityCritical}, "device.boot.failed"},
 		{eventlog.Event{Code: "unknown.disaster", Category: eventlog.CategorySystem, Severity: eventlog.SeverityError, Action: "Call the maker."}, "security.event"},
 	}
 	for _, tt := range tests {
