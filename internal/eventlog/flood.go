@@ -121,8 +121,7 @@ func (f *flood) flush(w *writer, now time.Time, final bool) {
 		err := w.appendEvent(&sum)
 		for _, r := range e.parked {
 			if err != nil {
-				r.err = err
-				close(r.done)
+				r.ack(err)
 				continue
 			}
 			r.seq = sum.Seq

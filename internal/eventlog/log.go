@@ -17,13 +17,14 @@ import (
 type Log struct {
 	cfg  Config
 	slog *slog.Logger
-	reqs chan *request
 	quit chan struct{}
 	done chan struct{} // closed when the writer goroutine has stopped
 	lock *os.File      // flock on Dir/lock: one writer per directory
 
-	sendMu sync.RWMutex // guards closed; held for reading while a Record sends
-	closed bool
+	qmu     sync.Mutex // guards queue, closed
+	queue   []*request // handed to the writer goroutine
+	closed  bool
+	qsignal chan struct{} // wakes the writer when the queue was empty
 
 	closeOnce sync.Once
 	closeErr  error
@@ -62,26 +63,55 @@ func (l *Log) Record(ctx context.Context, e Event) (uint64, error) {
 		return 0, fmt.Errorf("record event: %w", err)
 	}
 	sanitize(&e)
-	r := &request{ev: e, done: make(chan struct{})}
+	r := reqPool.Get().(*request)
+	r.ev = e
 	if l.cfg.FloodBurst >= 0 && floodable(&e) {
 		r.fkey = floodKey(&e)
 	}
-	l.sendMu.RLock()
+	l.qmu.Lock()
 	if l.closed {
-		l.sendMu.RUnlock()
+		l.qmu.Unlock()
+		reqPool.Put(r.reset())
 		return 0, ErrClosed
 	}
+	l.queue = append(l.queue, r)
+	l.qmu.Unlock()
 	select {
-	case l.reqs <- r:
-	case <-ctx.Done():
-		l.sendMu.RUnlock()
-		return 0, fmt.Errorf("record event %s: %w", e.Code, ctx.Err())
+	case l.qsignal <- struct{}{}:
+	default:
 	}
-	l.sendMu.RUnlock()
-	// Once handed over, the event will be written or failed: wait for it,
-	// so that the caller never mistakes a durable event for a lost one.
+	// Once queued, the event will be written or failed: wait for it, so
+	// that the caller never mistakes a durable event for a lost one.
 	<-r.done
-	return r.seq, r.err
+	seq, err := r.seq, r.err
+	reqPool.Put(r.reset())
+	return seq, err
+}
+
+// reqPool recycles requests and their acknowledgement channels: an
+// acknowledgement is a send on done (capacity 1), after which the writer
+// no longer touches the request.
+var reqPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+
+func (r *request) reset() *request {
+	*r = request{done: r.done}
+	return r
+}
+
+// ack acknowledges r with err (nil: durable).
+func (r *request) ack(err error) {
+	r.err = err
+	r.done <- struct{}{}
+}
+
+// takeQueue appends the queued requests to batch.
+func (l *Log) takeQueue(batch []*request) []*request {
+	l.qmu.Lock()
+	batch = append(batch, l.queue...)
+	clear(l.queue)
+	l.queue = l.queue[:0]
+	l.qmu.Unlock()
+	return batch
 }
 
 var _ Recorder = (*Log)(nil)
@@ -119,9 +149,9 @@ func (l *Log) Wait(ctx context.Context, after uint64) error {
 // It is idempotent.
 func (l *Log) Close() error {
 	l.closeOnce.Do(func() {
-		l.sendMu.Lock()
+		l.qmu.Lock()
 		l.closed = true
-		l.sendMu.Unlock()
+		l.qmu.Unlock()
 		close(l.quit)
 		<-l.done
 		l.closeErr = l.w.close()

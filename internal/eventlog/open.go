@@ -38,7 +38,7 @@ func Open(cfg Config) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{
-		cfg: cfg, slog: cfg.Logger, reqs: make(chan *request, 4096),
+		cfg: cfg, slog: cfg.Logger, qsignal: make(chan struct{}, 1),
 		quit: make(chan struct{}), done: make(chan struct{}), lock: lock,
 		changed: make(chan struct{}),
 	}

@@ -22,7 +22,6 @@ const (
 	CodeSegmentsRemoved   = "log.segments.removed"
 	CodeFull              = "log.full"
 	CodeFloodCoalesced    = "log.flood.coalesced"
-	maxBatch              = 8192
 	tickEvery             = 50 * time.Millisecond
 	systemActor, logSrc   = "system", "eventlog"
 	fieldNote, fieldFront = "note", "frontier"
@@ -75,29 +74,17 @@ func (w *writer) run() {
 	batch := make([]*request, 0, 256)
 	for {
 		select {
-		case r := <-w.l.reqs:
-			batch = w.drain(append(batch, r))
+		case <-w.l.qsignal:
+			batch = w.l.takeQueue(batch)
 		case <-tick.C:
 		case <-w.l.quit:
-			w.commit(w.drain(batch), true)
+			w.commit(w.l.takeQueue(batch), true)
 			return
 		}
 		w.commit(batch, false)
 		clear(batch)
 		batch = batch[:0]
 	}
-}
-
-func (w *writer) drain(batch []*request) []*request {
-	for len(batch) < maxBatch {
-		select {
-		case r := <-w.l.reqs:
-			batch = append(batch, r)
-		default:
-			return batch
-		}
-	}
-	return batch
 }
 
 // commit appends a batch, the flood summaries and checkpoints that are
@@ -113,13 +100,11 @@ func (w *writer) commit(batch []*request, final bool) {
 			continue // counted; acknowledged with its summary
 		}
 		if err := w.capa.admit(w, &r.ev); err != nil {
-			r.err = err
-			close(r.done)
+			r.ack(err)
 			continue
 		}
 		if err := w.appendEvent(&r.ev); err != nil {
-			r.err = err
-			close(r.done)
+			r.ack(err)
 			continue
 		}
 		r.seq = r.ev.Seq
@@ -194,7 +179,7 @@ func (w *writer) syncer(done chan<- struct{}) {
 			}
 			w.l.publish(j.last, j.segs)
 			for _, r := range j.reqs {
-				close(r.done)
+				r.ack(nil)
 			}
 			if j.state != nil {
 				w.persist.offer(j.state)
@@ -216,8 +201,7 @@ func (w *writer) waitSync() {
 
 func ackAll(rs []*request, err error) {
 	for _, r := range rs {
-		r.err = err
-		close(r.done)
+		r.ack(err)
 	}
 }
 
