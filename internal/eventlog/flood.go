@@ -140,3 +140,11 @@ func (f *flood) expire(now time.Time) {
 		}
 	}
 }
+
+// failAll acknowledges every counted event with err (the log failed).
+func (f *flood) failAll(err error) {
+	for _, e := range f.m {
+		ackAll(e.parked, err)
+		e.parked, e.count = nil, 0
+	}
+}

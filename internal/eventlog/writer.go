@@ -93,6 +93,7 @@ func (w *writer) commit(batch []*request, final bool) {
 	w.now = w.cfg.Clock().UTC()
 	if err := w.l.failure(); err != nil {
 		ackAll(batch, err)
+		w.flood.failAll(err)
 		return
 	}
 	for _, r := range batch {
