@@ -354,3 +354,23 @@ func mustReadAll(t *testing.T, env *testEnv) []Record {
 	}
 	return recs
 }
+
+// A write failure is never silent: the caller gets the error, OnFailure is
+// told once, and every later Record fails too.
+func TestWriteFailureIsReported(t *testing.T) {
+	env := newTestEnv(t)
+	var told atomic.Int32
+	l := env.open(func(c *Config) { c.OnFailure = func(error) { told.Add(1) } })
+	defer l.Close()
+	fill(t, l, 3)
+	l.w.f.Close() // the disk goes away under the writer
+	if _, err := l.Record(context.Background(), testEvent(1)); err == nil {
+		t.Fatal("Record succeeded on a failed disk")
+	}
+	if _, err := l.Record(context.Background(), testEvent(2)); err == nil {
+		t.Fatal("Record succeeded after a failure")
+	}
+	if told.Load() != 1 {
+		t.Fatalf("OnFailure called %d times, want 1", told.Load())
+	}
+}
