@@ -129,18 +129,15 @@ func (d *dest) stream(ctx context.Context, s *session, next uint64) (uint64, err
 		_, err := s.tls.Read(b[:])
 		cancel(fmt.Errorf("receiver closed the connection: %w", err))
 	}()
-	rw := newRewind(next, d.cfg.ResendWindow)
-	w := bufio.NewWriterSize(s.tls, 32<<10)
-	stored := d.cfg.Now()
-	var buf []byte
+	st := &streamState{s: s, w: bufio.NewWriterSize(s.tls, 32<<10), rw: newRewind(next, d.cfg.ResendWindow), stored: d.cfg.Now()}
 	for {
 		if ctx.Err() != nil {
-			return rw.reset(), context.Cause(ctx)
+			return st.rw.reset(), context.Cause(ctx)
 		}
 		entries, err := d.cfg.Source.Read(next, d.cfg.Batch)
 		if err != nil {
 			if !errors.Is(err, eventlog.ErrMalformed) {
-				return rw.reset(), fmt.Errorf("read event log at %d: %w", next, err)
+				return st.rw.reset(), fmt.Errorf("read event log at %d: %w", next, err)
 			}
 			// A damaged record in the log: send what precedes it, then
 			// go on after it. The SIEM lacks it, and verify-forwarded
@@ -154,54 +151,76 @@ func (d *dest) stream(ctx context.Context, s *session, next uint64) (uint64, err
 		if len(entries) > 0 && entries[0].Event.Seq > next {
 			d.gap(ctx, next, entries[0].Event.Seq)
 		}
-		n := 0
-		for i, e := range entries {
-			var frame []byte
-			frame, buf, err = d.frame(buf, e)
-			if err != nil {
-				d.log.Error("entry cannot be sent", "seq", e.Event.Seq, "err", err)
-				next = e.Event.Seq + 1
-				continue
-			}
-			s.wire.SetWriteDeadline(d.cfg.Now().Add(d.cfg.WriteTimeout))
-			if _, err := w.Write(frame); err != nil {
-				return rw.reset(), fmt.Errorf("send to %s: %w", d.d.Address, err)
-			}
-			next, n = e.Event.Seq+1, n+1
-			// Flush in pieces, so that the delivered point moves while a
-			// long backlog is sent.
-			if w.Buffered() >= flushBytes || i == len(entries)-1 {
-				if err := w.Flush(); err != nil {
-					return rw.reset(), fmt.Errorf("send to %s: %w", d.d.Address, err)
-				}
-				now := d.cfg.Now()
-				rw.flushed(next, s.wire.written.Load())
-				safe := rw.acked(s.wire.ackedBytes(), now)
-				d.sentN(n, next, safe)
-				n = 0
-				if now.Sub(stored) >= d.cfg.StoreEvery {
-					d.store(safe)
-					stored = now
-				}
-			}
-		}
-		if len(entries) == 0 {
-			// Idle: let the delivered point catch up with the window.
-			d.sentN(0, next, rw.acked(s.wire.ackedBytes(), d.cfg.Now()))
-			if d.cfg.Now().Sub(stored) >= d.cfg.StoreEvery {
-				d.store(rw.safe)
-				stored = d.cfg.Now()
-			}
+		if next, err = d.send(st, entries, next); err != nil {
+			return st.rw.reset(), err
 		}
 		if len(entries) < d.cfg.Batch {
 			wctx, wcancel := context.WithTimeout(ctx, d.cfg.ResendWindow/2)
 			err := d.cfg.Source.Wait(wctx, next-1)
 			wcancel()
 			if err != nil && wctx.Err() == nil {
-				return rw.reset(), fmt.Errorf("wait on event log: %w", err)
+				return st.rw.reset(), fmt.Errorf("wait on event log: %w", err)
 			}
 		}
 	}
+}
+
+// streamState is one connection's sending state, owned by stream.
+type streamState struct {
+	s      *session
+	w      *bufio.Writer
+	rw     *rewind
+	stored time.Time // when the cursor was last stored
+	buf    []byte    // frame buffer, reused
+	n      int       // entries written since the last flush
+}
+
+// send writes entries and flushes, and returns the next entry to send.
+// An entry that cannot be formatted is logged and skipped.
+func (d *dest) send(st *streamState, entries []Entry, next uint64) (uint64, error) {
+	for _, e := range entries {
+		var frame []byte
+		var err error
+		frame, st.buf, err = d.frame(st.buf, e)
+		if err != nil {
+			d.log.Error("entry cannot be sent", "seq", e.Event.Seq, "err", err)
+			next = e.Event.Seq + 1
+			continue
+		}
+		st.s.wire.SetWriteDeadline(d.cfg.Now().Add(d.cfg.WriteTimeout))
+		if _, err := st.w.Write(frame); err != nil {
+			return next, fmt.Errorf("send to %s: %w", d.d.Address, err)
+		}
+		next, st.n = e.Event.Seq+1, st.n+1
+		// Flush in pieces, so that the delivered point moves while a long
+		// backlog is sent.
+		if st.w.Buffered() >= flushBytes {
+			if err := d.flush(st, next); err != nil {
+				return next, err
+			}
+		}
+	}
+	// Also when idle: the delivered point catches up with the window.
+	return next, d.flush(st, next)
+}
+
+// flush sends what is buffered, marks it, and moves (and now and then
+// stores) the delivered point.
+func (d *dest) flush(st *streamState, next uint64) error {
+	st.s.wire.SetWriteDeadline(d.cfg.Now().Add(d.cfg.WriteTimeout))
+	if err := st.w.Flush(); err != nil {
+		return fmt.Errorf("send to %s: %w", d.d.Address, err)
+	}
+	now := d.cfg.Now()
+	st.rw.flushed(next, st.s.wire.written.Load())
+	safe := st.rw.acked(st.s.wire.ackedBytes(), now)
+	d.sentN(st.n, next, safe)
+	st.n = 0
+	if now.Sub(st.stored) >= d.cfg.StoreEvery {
+		d.store(safe)
+		st.stored = now
+	}
+	return nil
 }
 
 // flushBytes is how much is buffered before a flush (a TLS record holds

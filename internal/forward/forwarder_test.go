@@ -407,3 +407,15 @@ func TestUnsendableEntryIsSkipped(t *testing.T) {
 		t.Error("an entry with severity 9 was sent")
 	}
 }
+
+// An unsendable entry at the end of a batch must not hold back the
+// entries written before it.
+func TestUnsendableLastEntryFlushesTheRest(t *testing.T) {
+	p := newPKI(t)
+	r := newGoReceiver(t, p.serverTLS())
+	src := forwardtest.NewSource()
+	src.AppendN(3, "system.test")
+	src.Append(eventlog.Event{Code: "system.bad", Category: eventlog.CategorySystem, Severity: 9, Message: "x"})
+	startForwarder(t, forward.Config{Source: src, Destinations: []forward.Destination{goDest(r, p.ca.Pool())}})
+	waitFor(t, "the three entries before the unsendable one", allArrived(r, 3))
+}
