@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -46,7 +47,15 @@ func ParseMessage(b []byte) (*Received, error) {
 	p := rfc5424.NewParser()
 	msg, err := p.Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("parse syslog message: %w", err)
+		// Be lenient in one thing: a timestamp with more than the six
+		// fractional digits RFC 5424 allows (as "medguard log export
+		// --format rfc5424" writes); the entry carries the real time.
+		if fixed, ok := truncateSecFrac(b); ok {
+			msg, err = p.Parse(fixed)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("parse syslog message: %w", err)
+		}
 	}
 	m := msg.(*rfc5424.SyslogMessage)
 	var sd map[string]string
@@ -99,6 +108,35 @@ func ParseMessage(b []byte) (*Received, error) {
 		r.Line = []byte(text)
 	}
 	return r, nil
+}
+
+// truncateSecFrac returns b with the fraction of its TIMESTAMP cut to six
+// digits, if it has more.
+func truncateSecFrac(b []byte) ([]byte, bool) {
+	// <PRI>1 TIMESTAMP …: the timestamp is the third field.
+	i := bytes.IndexByte(b, ' ')
+	if i < 0 {
+		return nil, false
+	}
+	j := bytes.IndexByte(b[i+1:], ' ')
+	if j < 0 {
+		return nil, false
+	}
+	ts := b[i+1 : i+1+j]
+	dot := bytes.IndexByte(ts, '.')
+	if dot < 0 {
+		return nil, false
+	}
+	k := dot + 1
+	for k < len(ts) && ts[k] >= '0' && ts[k] <= '9' {
+		k++
+	}
+	if k-dot-1 <= 6 {
+		return nil, false
+	}
+	out := make([]byte, 0, len(b))
+	out = append(out, b[:i+1+dot+7]...)
+	return append(out, b[i+1+k:]...), true
 }
 
 // cefExtension returns the unescaped value of key in a CEF record's
