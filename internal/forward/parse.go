@@ -96,6 +96,9 @@ func ParseMessage(b []byte) (*Received, error) {
 		return nil, fmt.Errorf("parse medguard message %d: no MSG", r.Seq)
 	}
 	text := strings.TrimLeft(*m.Message, " ")
+	if text == "" {
+		return nil, fmt.Errorf("parse medguard message %d: empty MSG", r.Seq)
+	}
 	if strings.HasPrefix(text, "CEF:") {
 		r.Format = FormatCEF
 		line, ok := cefExtension(text, CEFEntryKey)
