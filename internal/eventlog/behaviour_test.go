@@ -374,3 +374,33 @@ func TestWriteFailureIsReported(t *testing.T) {
 		t.Fatalf("OnFailure called %d times, want 1", told.Load())
 	}
 }
+
+// A newest segment holding only garbage is reported, kept aside as
+// evidence, and the log goes on.
+func TestReopenSetsAsideGarbageSegment(t *testing.T) {
+	env := newTestEnv(t)
+	l := env.open()
+	fill(t, l, 5)
+	next := l.Last() + 1
+	l.Close()
+	bad := filepath.Join(env.logDir(), segName(next))
+	if err := os.WriteFile(bad, []byte("not a record\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l = env.open()
+	fill(t, l, 2)
+	l.Close()
+	if _, err := os.Stat(bad + ".damaged"); err != nil {
+		t.Fatalf("garbage segment not kept aside: %v", err)
+	}
+	found := false
+	for _, r := range mustReadAll(t, env) {
+		found = found || r.Code == CodeTailDamaged
+	}
+	if !found {
+		t.Fatal("no log.tail.damaged event")
+	}
+	if rep := env.verify(nil); !rep.OK {
+		t.Fatalf("log after setting the garbage aside: %+v", rep)
+	}
+}

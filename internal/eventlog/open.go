@@ -102,6 +102,7 @@ func openWriter(l *Log) (*writer, []Event, error) {
 		return nil, nil, err
 	}
 	st, stErr := LoadState(cfg.Keys)
+	defer st.Zero()
 	var ring *keyring
 	if stErr == nil {
 		ring = newKeyring(st.Key, st.Epoch)
@@ -114,73 +115,25 @@ func openWriter(l *Log) (*writer, []Event, error) {
 	now := cfg.Clock().UTC()
 	w := &writer{l: l, cfg: cfg, segs: segs, signer: signer, epochStart: now, lastCP: now, syncCh: make(chan *syncJob, 1),
 		flood: newFlood(cfg.FloodBurst, cfg.FloodWindow)}
-	var notes []Event
-	if t.torn != nil {
-		if err := os.Truncate(filepath.Join(cfg.Dir, t.torn.seg), t.torn.off); err != nil {
-			return nil, nil, fmt.Errorf("open event log: cut torn record of %s: %w", t.torn.seg, err)
-		}
-		segs[len(segs)-1].size = t.torn.off
-		notes = append(notes, crashEvent(t))
+	n := len(w.segs)
+	notes, err := w.repairTail(&t)
+	if err != nil {
+		return nil, nil, err
 	}
-	if len(segs) > 0 && t.lastSegRecords == 0 {
-		// A segment begun just before a crash, before its first record
-		// (a checkpoint) was durable: remove it and begin it again.
-		s := segs[len(segs)-1]
-		if err := os.Remove(filepath.Join(cfg.Dir, s.name)); err != nil {
-			return nil, nil, fmt.Errorf("open event log: remove empty segment %s: %w", s.name, err)
+	if len(w.segs) < n {
+		// A segment was set aside: its lines are no longer leaves.
+		if t, err = scanTail(cfg.Dir, w.segs, id.Public().(ed25519.PublicKey), ring, st); err != nil {
+			return nil, nil, err
 		}
-		segs = segs[:len(segs)-1]
-		w.segs = segs
-		w.rotate_ = true
 	}
-	err = stErr
-	switch {
-	case errors.Is(err, keystore.ErrNotFound) && t.records == 0 && len(segs) == 0:
-		root, err := cfg.Keys.EnsureSecret(keystore.ItemLogRootKey, macSize)
-		if err != nil {
-			return nil, nil, fmt.Errorf("open event log: root key: %w", err)
-		}
-		w.key = append([]byte(nil), root.Bytes()...)
-		root.Zero()
-		w.next, w.rotate_, w.stateDirty = 1, true, true
-	case err != nil:
-		return nil, nil, fmt.Errorf("open event log %s (records up to %d): %w: %w", cfg.Dir, t.lastSeq, ErrKeyState, err)
-	case t.lastSeq >= st.Seq && t.treeOK:
-		w.next, w.prev, w.tree = t.lastSeq+1, t.lastMAC, t.tree
-		w.epoch = max(st.Epoch, t.lastEpoch)
-		w.key = deriveKey(st.Key, st.Epoch, w.epoch)
-		if w.epoch == t.lastEpoch {
-			w.epochCount = t.epochCount
-		}
-		if t.headMAC != nil && !hmacEqual(t.headMAC[:], st.MAC) {
-			notes = append(notes, truncationEvent(t, st, "replaced"))
-		}
-	default:
-		kind := "truncated"
-		if t.lastEpoch < st.Epoch {
-			kind = "rolled back"
-		}
-		if !t.treeOK && t.lastSeq >= st.Seq {
-			kind = "damaged"
-		}
-		notes = append(notes, truncationEvent(t, st, kind))
-		w.next, w.tree, w.epoch = max(st.Seq, t.lastSeq)+1, st.tree, st.Epoch
-		copy(w.prev[:], st.MAC)
-		w.key = append([]byte(nil), st.Key...)
-		w.rotate_, w.stateDirty = true, true
+	more, err := w.resume(&t, st, stErr)
+	if err != nil {
+		return nil, nil, err
 	}
-	st.Zero()
-	if t.damaged > 0 || t.macBad > 0 {
-		w.rotate_ = true
-		notes = append(notes, Event{Code: CodeTailDamaged, Category: CategoryLog, Severity: SeverityAlert,
-			Message: fmt.Sprintf("the newest event log records hold %d lines that are not records and %d records of the current key epoch whose MAC does not verify", t.damaged, t.macBad),
-			Cause:   "the log was modified or the storage is damaged",
-			Action:  "run medguard log verify and compare with the SIEM's copy",
-			Fields:  map[string]string{"segment": segs[len(segs)-1].name, "bad_mac": strconv.Itoa(t.macBad), "not_records": strconv.Itoa(t.damaged)}})
-	}
+	notes = append(notes, more...)
 	w.mac = newMacer(w.key, w.epoch)
 	if !w.rotate_ {
-		s := segs[len(segs)-1]
+		s := w.segs[len(w.segs)-1]
 		f, err := os.OpenFile(filepath.Join(cfg.Dir, s.name), os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
 			return nil, nil, fmt.Errorf("open event log segment: %w", err)
@@ -194,6 +147,91 @@ func openWriter(l *Log) (*writer, []Event, error) {
 		notes[i].Actor, notes[i].Source = systemActor, logSrc
 	}
 	return w, notes, nil
+}
+
+// repairTail cuts a torn final record (a crash) and sets aside a newest
+// segment without a single record, reporting both; damaged lines are
+// reported and kept, and the log goes on in a new segment.
+func (w *writer) repairTail(t *tail) ([]Event, error) {
+	dir := w.cfg.Dir
+	var notes []Event
+	if t.torn != nil {
+		if err := os.Truncate(filepath.Join(dir, t.torn.seg), t.torn.off); err != nil {
+			return nil, fmt.Errorf("open event log: cut torn record of %s: %w", t.torn.seg, err)
+		}
+		w.segs[len(w.segs)-1].size = t.torn.off
+		notes = append(notes, crashEvent(*t))
+	}
+	if t.damaged > 0 || t.macBad > 0 {
+		w.rotate_ = true
+		notes = append(notes, Event{Code: CodeTailDamaged, Category: CategoryLog, Severity: SeverityAlert,
+			Message: fmt.Sprintf("the newest event log records hold %d lines that are not records and %d records of the current key epoch whose MAC does not verify", t.damaged, t.macBad),
+			Cause:   "the log was modified or the storage is damaged",
+			Action:  "run medguard log verify and compare with the SIEM's copy",
+			Fields:  map[string]string{"segment": w.segs[len(w.segs)-1].name, "bad_mac": strconv.Itoa(t.macBad), "not_records": strconv.Itoa(t.damaged)}})
+	}
+	if len(w.segs) == 0 || t.lastSegRecords > 0 {
+		return notes, nil
+	}
+	// The newest segment holds no record. Empty, it was begun just before
+	// a crash: remove it. Otherwise keep its damaged bytes aside, as
+	// evidence. Either way the log begins it again.
+	s := w.segs[len(w.segs)-1]
+	p := filepath.Join(dir, s.name)
+	var err error
+	if s.size == 0 {
+		err = os.Remove(p)
+	} else {
+		err = os.Rename(p, p+".damaged")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open event log: set aside segment %s: %w", s.name, err)
+	}
+	w.segs = w.segs[:len(w.segs)-1]
+	w.rotate_ = true
+	return notes, syncDir(dir)
+}
+
+// resume takes up the chain where the log and the sealed state say it
+// ends, reporting a log that ends before the state's head.
+func (w *writer) resume(t *tail, st *State, stErr error) ([]Event, error) {
+	cfg := w.cfg
+	switch {
+	case errors.Is(stErr, keystore.ErrNotFound) && t.records == 0 && len(w.segs) == 0:
+		root, err := cfg.Keys.EnsureSecret(keystore.ItemLogRootKey, macSize)
+		if err != nil {
+			return nil, fmt.Errorf("open event log: root key: %w", err)
+		}
+		w.key = append([]byte(nil), root.Bytes()...)
+		root.Zero()
+		w.next, w.rotate_, w.stateDirty = 1, true, true
+		return nil, nil
+	case stErr != nil:
+		return nil, fmt.Errorf("open event log %s (records up to %d): %w: %w", cfg.Dir, t.lastSeq, ErrKeyState, stErr)
+	case t.lastSeq >= st.Seq && t.treeOK:
+		w.next, w.prev, w.tree = t.lastSeq+1, t.lastMAC, t.tree
+		w.epoch = max(st.Epoch, t.lastEpoch)
+		w.key = deriveKey(st.Key, st.Epoch, w.epoch)
+		if w.epoch == t.lastEpoch {
+			w.epochCount = t.epochCount
+		}
+		if t.headMAC != nil && !hmacEqual(t.headMAC[:], st.MAC) {
+			return []Event{truncationEvent(*t, st, "replaced")}, nil
+		}
+		return nil, nil
+	}
+	kind := "truncated"
+	if t.lastEpoch < st.Epoch {
+		kind = "rolled back"
+	}
+	if !t.treeOK && t.lastSeq >= st.Seq {
+		kind = "damaged"
+	}
+	w.next, w.tree, w.epoch = max(st.Seq, t.lastSeq)+1, st.tree.clone(), st.Epoch
+	copy(w.prev[:], st.MAC)
+	w.key = append([]byte(nil), st.Key...)
+	w.rotate_, w.stateDirty = true, true
+	return []Event{truncationEvent(*t, st, kind)}, nil
 }
 
 func hmacEqual(a, b []byte) bool { return string(a) == string(b) }
