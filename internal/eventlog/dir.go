@@ -16,7 +16,8 @@ func ReadDir(dir string, from uint64, max int) ([]Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readRange(dir, segs, from, math.MaxUint64, max)
+	out, _, err := readRange(dir, segs, from, math.MaxUint64, max, readPos{})
+	return out, err
 }
 
 // QueryDir runs a Query over the log in dir.

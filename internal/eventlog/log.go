@@ -29,11 +29,12 @@ type Log struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	mu      sync.Mutex    // guards last, changed, segs, failed
-	last    uint64        // sequence number of the last durable record
-	changed chan struct{} // closed and replaced whenever last grows
-	segs    []segment     // oldest first; the last is being written
-	failed  error         // set once the log can no longer write
+	mu       sync.Mutex    // guards last, changed, segs, failed, readHint
+	readHint readPos       // where the last Read stopped
+	last     uint64        // sequence number of the last durable record
+	changed  chan struct{} // closed and replaced whenever last grows
+	segs     []segment     // oldest first; the last is being written
+	failed   error         // set once the log can no longer write
 
 	w *writer // owned by the writer goroutine once Open returns
 }

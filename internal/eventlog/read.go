@@ -16,23 +16,45 @@ import (
 // record is an error wrapping ErrMalformed (run a verification).
 func (l *Log) Read(from uint64, max int) ([]Record, error) {
 	l.mu.Lock()
-	last, segs := l.last, slices.Clone(l.segs)
+	last, segs, hint := l.last, slices.Clone(l.segs), l.readHint
 	l.mu.Unlock()
-	return readRange(l.cfg.Dir, segs, from, last, max)
+	out, next, err := readRange(l.cfg.Dir, segs, from, last, max, hint)
+	if err == nil && len(out) > 0 {
+		l.mu.Lock()
+		l.readHint = next
+		l.mu.Unlock()
+	}
+	return out, err
 }
 
-// readRange reads records from..last (at most max) from segs.
-func readRange(dir string, segs []segment, from, last uint64, max int) ([]Record, error) {
+// readPos is where the record seq begins: a sequential reader (a
+// forwarder) continues there instead of scanning its segment again.
+type readPos struct {
+	seq uint64
+	seg string
+	off int64
+}
+
+// readRange reads records from..last (at most max) from segs, starting
+// at hint when it points at from. It returns where the next record begins.
+func readRange(dir string, segs []segment, from, last uint64, max int, hint readPos) ([]Record, readPos, error) {
+	var next readPos
 	if max <= 0 || from > last || len(segs) == 0 {
-		return nil, nil
+		return nil, next, nil
 	}
 	i, _ := slices.BinarySearchFunc(segs, from, func(s segment, seq uint64) int { return int64cmp(s.first, seq) })
 	if i == len(segs) || segs[i].first > from {
 		i = max0(i - 1)
 	}
+	var start int64
+	if hint.seq == from && hint.seq != 0 {
+		if j := slices.IndexFunc(segs, func(s segment) bool { return s.name == hint.seg }); j >= 0 {
+			i, start = j, hint.off
+		}
+	}
 	var out []Record
-	for ; i < len(segs) && len(out) < max; i++ {
-		done, err := forEachLine(dir, segs[i], func(line []byte, h *lineHead) (bool, error) {
+	for ; i < len(segs) && len(out) < max; i, start = i+1, 0 {
+		done, err := forEachLineFrom(dir, segs[i], start, func(line []byte, h *lineHead, end int64) (bool, error) {
 			if h.seq < from {
 				return false, nil
 			}
@@ -44,16 +66,17 @@ func readRange(dir string, segs []segment, from, last uint64, max int) ([]Record
 				return true, fmt.Errorf("read event log segment %s, record %d: %w", segs[i].name, h.seq, err)
 			}
 			out = append(out, r)
+			next = readPos{seq: h.seq + 1, seg: segs[i].name, off: end}
 			return len(out) >= max, nil
 		})
 		if err != nil {
-			return out, err
+			return out, next, err
 		}
 		if done {
 			break
 		}
 	}
-	return out, nil
+	return out, next, nil
 }
 
 func max0(i int) int {
@@ -66,6 +89,12 @@ func max0(i int) int {
 // forEachLine calls fn for every record line of a segment until fn says
 // stop. A line that is not a record is an error wrapping ErrMalformed.
 func forEachLine(dir string, s segment, fn func(line []byte, h *lineHead) (stop bool, err error)) (bool, error) {
+	return forEachLineFrom(dir, s, 0, func(line []byte, h *lineHead, _ int64) (bool, error) { return fn(line, h) })
+}
+
+// forEachLineFrom is forEachLine from byte offset start (a line's
+// beginning), passing each line's end offset.
+func forEachLineFrom(dir string, s segment, start int64, fn func(line []byte, h *lineHead, end int64) (stop bool, err error)) (bool, error) {
 	f, err := os.Open(filepath.Join(dir, s.name))
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil // removed under the size limit meanwhile
@@ -74,7 +103,11 @@ func forEachLine(dir string, s segment, fn func(line []byte, h *lineHead) (stop 
 		return false, fmt.Errorf("read event log: %w", err)
 	}
 	defer f.Close()
+	if _, err := f.Seek(start, io.SeekStart); err != nil {
+		return false, fmt.Errorf("read event log segment %s: %w", s.name, err)
+	}
 	lr := newLineReader(f)
+	lr.off = start
 	for {
 		line, off, err := lr.next()
 		if err == io.EOF || err == errTorn {
@@ -87,7 +120,7 @@ func forEachLine(dir string, s segment, fn func(line []byte, h *lineHead) (stop 
 		if !parseHead(line, &h) {
 			return false, fmt.Errorf("read event log segment %s at offset %d: %w", s.name, off, malformed("not a record"))
 		}
-		stop, err := fn(line, &h)
+		stop, err := fn(line, &h, lr.off)
 		if stop || err != nil {
 			return stop, err
 		}
