@@ -129,7 +129,14 @@ func (d *Device) Status() api.DeviceStatus {
 	if cur.To != Operational {
 		st.Cause = cur.Cause
 	}
-	if cur.To == NotSuitable {
+	if d.notify != nil {
+		for _, w := range d.notify.ClinicalWarnings() {
+			st.Warnings = append(st.Warnings, api.Warning(w))
+		}
+	}
+	// Until the notifier has read the transition from the log, say it
+	// here: the clinician must never wait for a warning.
+	if cur.To == NotSuitable && !hasCode(st.Warnings, "device.not-suitable") {
 		st.Warnings = append(st.Warnings, api.Warning{
 			Code: "device.not-suitable", Severity: "critical",
 			Title:  "Device not suitable for clinical use",
@@ -146,4 +153,13 @@ func nonEmpty(s, def string) string {
 		return s
 	}
 	return def
+}
+
+func hasCode(ws []api.Warning, code string) bool {
+	for _, w := range ws {
+		if w.Code == code {
+			return true
+		}
+	}
+	return false
 }

@@ -29,7 +29,9 @@ import (
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/config"
 	"github.com/medguard/medguard/internal/eventlog"
+	"github.com/medguard/medguard/internal/forward"
 	"github.com/medguard/medguard/internal/keystore"
+	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/state"
 )
 
@@ -65,11 +67,13 @@ type Device struct {
 	// closers run in reverse order on Close.
 	closers []func() error
 
-	keys  *keystore.Store
-	log   *eventlog.Log
-	store state.Store
-	auth  *auth.Auth
-	api   *api.Server
+	keys    *keystore.Store
+	log     *eventlog.Log
+	store   state.Store
+	auth    *auth.Auth
+	api     *api.Server
+	notify  *notify.Notifier
+	forward *forward.Forwarder
 	// apiAddr is the HTTPS API's listening address.
 	apiAddr string
 	// onLogFailure are told when the event log fails (set before boot).
@@ -188,6 +192,9 @@ func (d *Device) boot(ctx context.Context, g *errgroup.Group) error {
 	if err := step("listeners", d.openAccess); err != nil {
 		return err
 	}
+	if err := step("notifications", d.openNotify); err != nil {
+		return err
+	}
 	d.mu.Lock()
 	d.report.Finished = d.now().UTC()
 	d.mu.Unlock()
@@ -199,6 +206,7 @@ func (d *Device) boot(ctx context.Context, g *errgroup.Group) error {
 		d.logger.Error("record state change", "err", err)
 	}
 	d.runAccess(ctx, g)
+	d.runNotify(ctx, g)
 	d.fact("console", d.consoleURL())
 	if ci, err := d.keys.CertificateInfo(); err == nil {
 		d.fact("tls-sha256", ci.SHA256)

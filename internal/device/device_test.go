@@ -136,7 +136,7 @@ func TestBootReport(t *testing.T) {
 			t.Errorf("check %s: %s (%s)", c.Name, c.Result, c.Detail)
 		}
 	}
-	if got := strings.Join(names, ","); !strings.HasPrefix(got, "state-dir,keystore,event-log,state-database,listeners") {
+	if got := strings.Join(names, ","); !strings.HasPrefix(got, "state-dir,keystore,event-log,state-database,listeners,notifications") {
 		t.Errorf("checks ran in order %s", got)
 	}
 	if r.BootID != d.BootID() || r.Finished.Before(r.Started) {
@@ -221,5 +221,59 @@ func TestBootRefusesBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// start boots a device and leaves it running until the test ends.
+func start(t *testing.T, cfg Config) *Device {
+	t.Helper()
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, cancel := d.Machine.Subscribe(4)
+	defer cancel()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	select {
+	case <-ch:
+	case err := <-done:
+		t.Fatalf("boot failed: %v", err)
+	}
+	return d
+}
+
+// A device that becomes not suitable shows the clinical warning, with its
+// cause, on the local status the clinical application reads.
+func TestNotSuitableReachesClinicalStatus(t *testing.T) {
+	cfg, _ := testConfig(t)
+	d := start(t, cfg)
+	if st := d.Status(); len(st.Warnings) != 0 || st.State != string(Provisioning) {
+		t.Fatalf("fresh device status %+v", st)
+	}
+	cause := "bin/vitalsim changed: SHA-256 differs from the signed manifest"
+	if _, err := d.Machine.Move(context.Background(), NotSuitable, cause, "use another device"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := d.Status()
+		if st.State != string(NotSuitable) || len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0].Cause, "bin/vitalsim changed") {
+			t.Fatalf("status %+v: want state not-suitable and exactly one warning with the cause", st)
+		}
+		if strings.Contains(st.Warnings[0].Action, "biomedical engineering") {
+			return // the notifier's warning, from the event in the log
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status never showed the warning: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
