@@ -21,7 +21,6 @@ const (
 	CodeCapacityWarning   = "log.capacity.warning"
 	CodeSegmentsRemoved   = "log.segments.removed"
 	CodeFull              = "log.full"
-	CodeFloodCoalesced    = "log.flood.coalesced"
 	tickEvery             = 50 * time.Millisecond
 	systemActor, logSrc   = "system", "eventlog"
 	fieldNote, fieldFront = "note", "frontier"
