@@ -441,3 +441,22 @@ func TestReadInPagesAcrossSegments(t *testing.T) {
 		t.Fatalf("re-read: %v %d", err, len(recs))
 	}
 }
+
+// A root key of another length than 32 bytes (the verifier file allows 16
+// to 64) verifies as well.
+func TestRootKeyOfOtherLength(t *testing.T) {
+	env := newTestEnv(t)
+	long := make([]byte, 64)
+	for i := range long {
+		long[i] = byte(i)
+	}
+	if err := env.keys.PutSecret(keystore.ItemLogRootKey, keystore.NewSecret(append([]byte(nil), long...))); err != nil {
+		t.Fatal(err)
+	}
+	l := env.open()
+	fill(t, l, 30)
+	l.Close()
+	if rep := env.verify(nil); !rep.OK || rep.MACVerified != rep.Records {
+		t.Fatalf("64-byte root key: %+v", rep)
+	}
+}

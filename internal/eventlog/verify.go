@@ -81,7 +81,7 @@ func (r *Report) Err() error {
 type keyring struct {
 	mu     sync.Mutex // guards keys, budget
 	base   uint64     // epoch of keys[0]
-	keys   [][macSize]byte
+	keys   [][]byte
 	budget uint64 // derivations still allowed
 }
 
@@ -96,14 +96,9 @@ func newKeyring(key []byte, epoch uint64) *keyring {
 	if len(key) == 0 {
 		return nil
 	}
-	var k [macSize]byte
-	if len(key) == macSize {
-		copy(k[:], key)
-	} else {
-		// Root keys of another length are used as HMAC keys: normalise.
-		copy(k[:], deriveKey(key, 0, 0))
-	}
-	return &keyring{base: epoch, keys: [][macSize]byte{k}, budget: maxEpochJump}
+	// The key is used as given: a root key of another length than 32
+	// bytes is an HMAC key like any other (evolved keys are 32 bytes).
+	return &keyring{base: epoch, keys: [][]byte{append([]byte(nil), key...)}, budget: maxEpochJump}
 }
 
 // key returns epoch e's key and 1; nil and -1 if the ring cannot know it
@@ -124,20 +119,18 @@ func (k *keyring) key(e uint64) ([]byte, int8) {
 		k.budget -= e - top
 	}
 	for top < e {
-		n := evolve(k.keys[len(k.keys)-1][:], top+1)
-		var a [macSize]byte
-		copy(a[:], n)
-		k.keys = append(k.keys, a)
+		k.keys = append(k.keys, evolve(k.keys[len(k.keys)-1], top+1))
 		top++
 	}
-	out := k.keys[e-k.base]
-	return out[:], 1
+	return k.keys[e-k.base], 1
 }
 
 func (k *keyring) zero() {
 	if k != nil {
 		k.mu.Lock()
-		clear(k.keys)
+		for _, key := range k.keys {
+			clear(key)
+		}
 		k.mu.Unlock()
 	}
 }
