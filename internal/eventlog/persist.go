@@ -5,8 +5,10 @@ import (
 	"time"
 )
 
-// persistEvery bounds how often the state is stored.
-const persistEvery = 100 * time.Millisecond
+// persistEvery bounds how often the state is stored: the sealed head lags
+// the log by at most about this much, and an evolved key replaces the old
+// one on disk within it.
+const persistEvery = time.Second
 
 // persister stores the log's state in the key store off the append path:
 // only the newest state matters, so a slow key store (a TPM seals in tens
@@ -49,8 +51,8 @@ func (p *persister) run() {
 		case <-p.quit:
 			return
 		}
-		// At most persistEvery: the state is small but each store costs
-		// two fsyncs (and a TPM seal), which group commit needs more.
+		// At most every persistEvery: the state is small, but each store
+		// costs two fsyncs (and a TPM seal), which group commit needs more.
 		select {
 		case <-time.After(persistEvery):
 		case <-p.quit:

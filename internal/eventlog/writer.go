@@ -122,6 +122,8 @@ func (w *writer) commit(batch []*request, final bool) {
 	// Write now, sync in the syncer goroutine: while it waits for the
 	// disk, this goroutine encodes and writes the next group.
 	if len(w.buf) > 0 {
+		// The sealed head follows the log (at most every persistEvery).
+		w.stateDirty = true
 		if _, err := w.f.Write(w.buf); err != nil {
 			err = fmt.Errorf("write event log %s: %w", w.cfg.Dir, err)
 			w.l.fail(err)
