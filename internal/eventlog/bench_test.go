@@ -58,7 +58,7 @@ func BenchmarkAppend(b *testing.B) {
 		name    string
 		writers int
 		noCP    bool
-	}{{"writers=1024", 1024, false}, {"writers=16", 16, false}, {"writers=1024/checkpoints=off", 1024, true}} {
+	}{{"writers=1024", 1024, false}, {"writers=512", 512, false}, {"writers=16", 16, false}, {"writers=1024/checkpoints=off", 1024, true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			l := benchLog(b, func(c *Config) {
 				if tc.noCP {
