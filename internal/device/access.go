@@ -30,6 +30,9 @@ func (d *Device) openAccess(ctx context.Context) (string, error) {
 	acfg.OnProvisioned = func(admin string) {
 		// Called from a request; the move is recorded by the log.
 		go func() {
+			if d.Machine.State() != Provisioning {
+				return // e.g. not suitable: provisioning does not change that
+			}
 			if _, err := d.Machine.Move(context.WithoutCancel(ctx), Operational, "provisioned by admin "+admin, ""); err != nil {
 				d.logger.Error("device state", "err", err)
 			}

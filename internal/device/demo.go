@@ -4,11 +4,28 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 
+	"github.com/medguard/medguard/internal/integrity"
 	"github.com/medguard/medguard/internal/keystore"
 )
+
+// displayAddr is where the demo's clinical display listens: 127.0.0.1:8088,
+// or a free loopback port when another demo has it.
+func displayAddr() string {
+	const want = "127.0.0.1:8088"
+	ln, err := net.Listen("tcp", want)
+	if err != nil {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return want
+		}
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
 
 // PrepareDemo sets up a demo device: a state directory (a new temporary one
 // if stateDir is empty), a key-encryption key for the sealed-file key store
@@ -45,6 +62,22 @@ func PrepareDemo(ctx context.Context, stateDir string, logger *slog.Logger) (fun
 	} else {
 		b.Close()
 	}
+	// The demo's software root: vitalsim (the demo clinical application)
+	// and its program list, signed with a release key made for this demo
+	// only. It lives beside the state directory, in a directory of its own
+	// that BuildDemoTree may remove and rebuild.
+	swDir := filepath.Join(root, filepath.Base(stateDir)+".demo-software")
+	if err := os.MkdirAll(swDir, 0o700); err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("demo: create software directory: %w", err)
+	}
+	sock := filepath.Join(stateDir, "run", "api.sock")
+	logger.Info("demo: building and signing the demo software tree (vitalsim)", "dir", swDir)
+	tree, err := integrity.BuildDemoTree(ctx, integrity.DemoOptions{Dir: swDir, Socket: sock, Listen: displayAddr()})
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("demo: software tree: %w", err)
+	}
 	logger.Warn("demo mode: keys are sealed under a key-encryption key in an ordinary file; not for clinical use", "kek", kek)
 	adjust := func(c Config) Config {
 		c.Config.Device.Name = "medguard-demo"
@@ -52,7 +85,13 @@ func PrepareDemo(ctx context.Context, stateDir string, logger *slog.Logger) (fun
 		c.Config.KeyStore.Backend = "sealed-file"
 		c.Config.KeyStore.KEKFile = kek
 		c.Config.API.Listen = "127.0.0.1:8443"
-		c.Config.API.Socket = filepath.Join(stateDir, "run", "api.sock")
+		c.Config.API.Socket = sock
+		c.Config.Integrity.SoftwareRoot = tree.Root
+		c.Config.Integrity.Manifest = tree.Manifest
+		c.Config.Integrity.TrustedKeys = []string{tree.TrustedKey.String()}
+		c.Config.Integrity.Threshold = 1
+		c.Config.Integrity.Programs = tree.Programs
+		c.ClinicalDisplay = tree.DisplayURL
 		c.Demo = true
 		return c
 	}

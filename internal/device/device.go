@@ -30,9 +30,11 @@ import (
 	"github.com/medguard/medguard/internal/config"
 	"github.com/medguard/medguard/internal/eventlog"
 	"github.com/medguard/medguard/internal/forward"
+	"github.com/medguard/medguard/internal/integrity"
 	"github.com/medguard/medguard/internal/keystore"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/state"
+	"github.com/medguard/medguard/internal/supervisor"
 )
 
 // Config is what the daemon passes to New.
@@ -50,6 +52,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Demo marks a demo device (medguardd --demo).
 	Demo bool
+	// ClinicalDisplay, if set, is where the clinical application's display
+	// is (the demo's vitalsim); printed as a fact.
+	ClinicalDisplay string
 }
 
 // Device is a running medguard device.
@@ -74,6 +79,12 @@ type Device struct {
 	api     *api.Server
 	notify  *notify.Notifier
 	forward *forward.Forwarder
+	// integrity verifies the software root; supervisor runs the clinical
+	// application from it, only when softwareOK (the boot verification
+	// passed).
+	integrity  *integrity.Checker
+	supervisor *supervisor.Supervisor
+	softwareOK bool
 	// apiAddr is the HTTPS API's listening address.
 	apiAddr string
 	// onLogFailure are told when the event log fails (set before boot).
@@ -189,6 +200,14 @@ func (d *Device) boot(ctx context.Context, g *errgroup.Group) error {
 	if err := step("state-database", d.openState); err != nil {
 		return err
 	}
+	// Software that does not verify makes the device not suitable, but the
+	// boot goes on: the admin must be able to reach the device and read
+	// why. Nothing from the software root is started.
+	d.mu.Lock()
+	if err := d.report.step(ctx, d.now, "software", d.openSoftware); err != nil {
+		d.logger.Error("software verification failed: the device is not suitable for clinical use", "err", err)
+	}
+	d.mu.Unlock()
 	if err := step("listeners", d.openAccess); err != nil {
 		return err
 	}
@@ -202,16 +221,24 @@ func (d *Device) boot(ctx context.Context, g *errgroup.Group) error {
 	if !d.auth.Provisioned() {
 		next, why = Provisioning, "no admin account exists yet: enter the setup code to provision the device"
 	}
-	if _, err := d.Machine.Move(ctx, next, why, ""); err != nil {
+	if d.Machine.State() == NotSuitable {
+		// A boot check made it not suitable; it stays so.
+		next = NotSuitable
+	} else if _, err := d.Machine.Move(ctx, next, why, ""); err != nil {
 		d.logger.Error("record state change", "err", err)
 	}
 	d.runAccess(ctx, g)
 	d.runNotify(ctx, g)
+	d.runSoftware(ctx, g)
 	d.fact("console", d.consoleURL())
 	if ci, err := d.keys.CertificateInfo(); err == nil {
 		d.fact("tls-sha256", ci.SHA256)
 	}
 	d.fact("local-socket", dc.API.Socket)
+	d.fact("software-root", dc.Integrity.SoftwareRoot)
+	if d.cfg.ClinicalDisplay != "" && d.softwareOK {
+		d.fact("clinical-display", d.cfg.ClinicalDisplay)
+	}
 	d.fact("boot-id", d.bootID)
 	d.fact("state", string(next))
 	return nil
