@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/config"
+	"github.com/medguard/medguard/internal/integrity"
 	"github.com/medguard/medguard/internal/keystore"
 )
 
@@ -36,7 +37,69 @@ func testConfig(t *testing.T) (Config, string) {
 	c.KeyStore.KEKFile = kek
 	c.API.Listen = "127.0.0.1:0"
 	c.API.Socket = filepath.Join(stateDir, "run", "api.sock")
+	c.Integrity = signedSoftware(t, filepath.Join(root, "software"))
 	return Config{Config: c, Console: &bytes.Buffer{}}, stateDir
+}
+
+// signedSoftware builds a software root in dir whose one program, a copy
+// of /bin/sh, writes the file "started" beside dir when it starts and then
+// waits; the manifest is signed with a key made for the test, which the
+// returned table trusts.
+func signedSoftware(t *testing.T, dir string) config.Integrity {
+	t.Helper()
+	sh, err := os.ReadFile("/bin/sh")
+	if err != nil {
+		t.Skipf("no /bin/sh to build a software root from: %v", err)
+	}
+	mark := filepath.Join(filepath.Dir(dir), "started")
+	files := map[string]struct {
+		data []byte
+		mode os.FileMode
+	}{
+		"bin/app": {sh, 0o755},
+		"etc/supervisor.toml": {[]byte(fmt.Sprintf(`[[program]]
+name = "app"
+path = "bin/app"
+args = ["-c", "echo started > %s; exec /bin/sleep 3600"]
+restart = "always"
+`, mark)), 0o644},
+	}
+	for name, f := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.data, f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	m, err := integrity.Build(ctx, dir, integrity.BuildOptions{Product: "device-test", Version: "1.0.0", SecurityVersion: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := integrity.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := integrity.Sign(ctx, m, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf := filepath.Join(filepath.Dir(dir), "manifest.dsse.json")
+	if err := os.WriteFile(mf, env, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	it := config.Default().Integrity
+	it.SoftwareRoot, it.Manifest = dir, mf
+	it.TrustedKeys = []string{key.PublicKey().String()}
+	return it
+}
+
+// started reports whether the test software's program ran (signedSoftware).
+func started(cfg Config) bool {
+	_, err := os.Stat(filepath.Join(filepath.Dir(cfg.Config.Integrity.SoftwareRoot), "started"))
+	return err == nil
 }
 
 // boot runs a device until it leaves booting, then stops it. It returns
@@ -136,7 +199,7 @@ func TestBootReport(t *testing.T) {
 			t.Errorf("check %s: %s (%s)", c.Name, c.Result, c.Detail)
 		}
 	}
-	if got := strings.Join(names, ","); !strings.HasPrefix(got, "state-dir,keystore,event-log,state-database,listeners,notifications") {
+	if got := strings.Join(names, ","); !strings.HasPrefix(got, "state-dir,keystore,event-log,state-database,software,listeners,notifications") {
 		t.Errorf("checks ran in order %s", got)
 	}
 	if r.BootID != d.BootID() || r.Finished.Before(r.Started) {
@@ -275,5 +338,101 @@ func TestNotSuitableReachesClinicalStatus(t *testing.T) {
 			t.Fatalf("status never showed the warning: %+v", st)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The clinical application starts from the verified software root.
+func TestVerifiedSoftwareStarts(t *testing.T) {
+	cfg, _ := testConfig(t)
+	d := start(t, cfg)
+	deadline := time.Now().Add(10 * time.Second)
+	for !started(cfg) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the verified program did not start; state %s, report %+v", d.Machine.State(), d.Report())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Software that does not verify makes the device not suitable at boot:
+// the daemon keeps running (the admin can reach it and read why), the
+// clinical status names the cause, and the program is never started.
+func TestBadSoftwareIsNotSuitable(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, c *config.Integrity)
+		cause  string
+	}{
+		{"changed executable", func(t *testing.T, c *config.Integrity) {
+			f, err := os.OpenFile(filepath.Join(c.SoftwareRoot, "bin/app"), os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteAt([]byte{0x90}, 100)
+			f.Close()
+		}, "bin/app"},
+		{"unlisted executable", func(t *testing.T, c *config.Integrity) {
+			os.WriteFile(filepath.Join(c.SoftwareRoot, "bin/dropper"), []byte("#!/bin/sh\n"), 0o755)
+		}, "bin/dropper"},
+		{"untrusted signer", func(t *testing.T, c *config.Integrity) {
+			k, _ := integrity.GenerateKey()
+			c.TrustedKeys = []string{k.PublicKey().String()}
+		}, "signature"},
+		{"no trusted keys (the default)", func(t *testing.T, c *config.Integrity) {
+			c.TrustedKeys = nil
+		}, ""},
+		{"missing manifest", func(t *testing.T, c *config.Integrity) {
+			os.Remove(c.Manifest)
+		}, "manifest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _ := testConfig(t)
+			tt.damage(t, &cfg.Config.Integrity)
+			d := start(t, cfg)
+			if s := d.Machine.State(); s != NotSuitable {
+				t.Fatalf("state %s, want not-suitable", s)
+			}
+			st := d.Status()
+			if len(st.Warnings) == 0 || !strings.Contains(st.Warnings[0].Cause, tt.cause) {
+				t.Errorf("clinical status %+v: want a warning naming %q", st, tt.cause)
+			}
+			var sw Check
+			for _, c := range d.Report().Checks {
+				if c.Name == "software" {
+					sw = c
+				}
+			}
+			if sw.Result != Failed {
+				t.Errorf("boot report software check %+v, want failed", sw)
+			}
+			time.Sleep(300 * time.Millisecond)
+			if started(cfg) {
+				t.Errorf("the clinical application was started from software that does not verify")
+			}
+		})
+	}
+}
+
+// A file changed while the device runs makes it not suitable.
+func TestSoftwareChangedWhileRunning(t *testing.T) {
+	cfg, _ := testConfig(t)
+	d := start(t, cfg)
+	p := filepath.Join(cfg.Config.Integrity.SoftwareRoot, "etc/supervisor.toml")
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("# changed\n")
+	f.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for d.Machine.State() != NotSuitable {
+		if time.Now().After(deadline) {
+			t.Fatalf("state %s 10 s after a change of a signed file", d.Machine.State())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if c := d.Machine.Current().Cause; !strings.Contains(c, "etc/supervisor.toml") {
+		t.Errorf("cause %q does not name the file", c)
 	}
 }

@@ -39,6 +39,21 @@ func (a machineAdapter) NotSuitable(ctx context.Context, code, cause, action str
 // becomes not-suitable and nothing from the software root is started.
 // The step's error is returned only for the boot report; boot goes on.
 func (d *Device) openSoftware(ctx context.Context) (string, error) {
+	detail, err := d.verifySoftware(ctx)
+	if err != nil {
+		// VerifyBoot has recorded its findings and told the machine; make
+		// sure of the state in any case (no trusted keys, a missing
+		// manifest: no finding about a file).
+		machineAdapter{d}.NotSuitable(ctx, "integrity.boot.failed",
+			"software verification failed: "+err.Error(),
+			"Do not use the device for patient care. Reinstall the device's software from a signed release, or call the manufacturer's service.")
+		return "", err
+	}
+	d.softwareOK = true
+	return detail, nil
+}
+
+func (d *Device) verifySoftware(ctx context.Context) (string, error) {
 	icfg, err := integrity.FromConfig(d.cfg.Config.Integrity)
 	if err != nil {
 		return "", err
@@ -56,15 +71,8 @@ func (d *Device) openSoftware(ctx context.Context) (string, error) {
 	d.onClose(ck.Close)
 	rep, err := ck.VerifyBoot(ctx)
 	if err != nil {
-		// VerifyBoot has recorded the findings and told the machine;
-		// make sure of the state in any case (e.g. the manifest file is
-		// missing, which is no finding about a file).
-		machineAdapter{d}.NotSuitable(ctx, "integrity.boot.failed",
-			"software verification failed: "+err.Error(),
-			"Do not use the device for patient care. Reinstall the device's software from a signed release, or call the manufacturer's service.")
 		return "", err
 	}
-	d.softwareOK = true
 	return fmt.Sprintf("%s %s (security version %d): %d files, %d bytes verified", rep.Product, rep.Version, rep.SecurityVersion, rep.Files, rep.Bytes), nil
 }
 
