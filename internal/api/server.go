@@ -127,6 +127,12 @@ func (s *Server) Handle(method, pattern string, perm auth.Permission, h http.Han
 	return s.add(Route{Method: method, Pattern: pattern, Perm: perm, Handler: h})
 }
 
+// HandleRoute adds a route with every field of Route, e.g. a public route
+// that also answers before provisioning. Same rules as Handle.
+func (s *Server) HandleRoute(r Route) error {
+	return s.add(r)
+}
+
 func (s *Server) add(r Route) error {
 	if !r.Perm.Valid() {
 		return fmt.Errorf("add route %s %s: unknown permission %q", r.Method, r.Pattern, r.Perm)

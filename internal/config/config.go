@@ -26,27 +26,29 @@ import (
 
 // Config is the whole configuration of medguardd.
 type Config struct {
-	Device    Device    `toml:"device" doc:"The device as a whole."`
-	KeyStore  KeyStore  `toml:"keystore" doc:"Where the device's secrets are kept and how they are sealed."`
-	Log       Log       `toml:"log" doc:"The Security Event Log: tamper-evident, forward-secure, with signed checkpoints."`
-	Auth      Auth      `toml:"auth" doc:"Accounts, passwords, sessions, throttling of guessing and the setup code."`
-	API       API       `toml:"api" doc:"The HTTPS API with the web console, and the local API for the clinical application."`
-	Notify    Notify    `toml:"notify" doc:"Notifications with cause and recommended action: the clinical warnings, the admin inbox and its live stream."`
-	Forward   Forward   `toml:"forward" doc:"Forwarding of the Security Event Log to the hospital's SIEMs: RFC 5424 over TLS (RFC 5425) or CEF, store and forward."`
-	Integrity Integrity `toml:"integrity" doc:"Software integrity: the signed manifest of the software root, the maker's trusted keys, and the checks at boot and while running."`
+	Device     Device     `toml:"device" doc:"The device as a whole."`
+	KeyStore   KeyStore   `toml:"keystore" doc:"Where the device's secrets are kept and how they are sealed."`
+	Log        Log        `toml:"log" doc:"The Security Event Log: tamper-evident, forward-secure, with signed checkpoints."`
+	Auth       Auth       `toml:"auth" doc:"Accounts, passwords, sessions, throttling of guessing and the setup code."`
+	API        API        `toml:"api" doc:"The HTTPS API with the web console, and the local API for the clinical application."`
+	Notify     Notify     `toml:"notify" doc:"Notifications with cause and recommended action: the clinical warnings, the admin inbox and its live stream."`
+	Forward    Forward    `toml:"forward" doc:"Forwarding of the Security Event Log to the hospital's SIEMs: RFC 5424 over TLS (RFC 5425) or CEF, store and forward."`
+	Integrity  Integrity  `toml:"integrity" doc:"Software integrity: the signed manifest of the software root, the maker's trusted keys, and the checks at boot and while running."`
+	Disclosure Disclosure `toml:"disclosure" doc:"Coordinated vulnerability disclosure: whom researchers contact; served as /.well-known/security.txt (RFC 9116)."`
 }
 
 // Default returns the configuration with every default.
 func Default() Config {
 	return Config{
-		Device:    defaultDevice(),
-		KeyStore:  defaultKeyStore(),
-		Log:       defaultLog(),
-		Auth:      defaultAuth(),
-		API:       defaultAPI(),
-		Notify:    defaultNotify(),
-		Forward:   defaultForward(),
-		Integrity: defaultIntegrity(),
+		Device:     defaultDevice(),
+		KeyStore:   defaultKeyStore(),
+		Log:        defaultLog(),
+		Auth:       defaultAuth(),
+		API:        defaultAPI(),
+		Notify:     defaultNotify(),
+		Forward:    defaultForward(),
+		Integrity:  defaultIntegrity(),
+		Disclosure: defaultDisclosure(),
 	}
 }
 

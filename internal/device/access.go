@@ -73,6 +73,9 @@ func (d *Device) openAccess(ctx context.Context) (string, error) {
 	}
 	d.api = srv
 	d.onClose(srv.Close)
+	if err := d.serveSecurityTxt(); err != nil {
+		return "", fmt.Errorf("disclosure: %w", err)
+	}
 	d.apiAddr = ln.Addr().String()
 	return fmt.Sprintf("https://%s (TLS 1.3), local socket %s", d.apiAddr, c.API.Socket), nil
 }

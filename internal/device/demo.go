@@ -92,6 +92,7 @@ func PrepareDemo(ctx context.Context, stateDir string, logger *slog.Logger) (fun
 		c.Config.Integrity.Threshold = 1
 		c.Config.Integrity.Programs = tree.Programs
 		c.ClinicalDisplay = tree.DisplayURL
+		c.Config.Disclosure.Contact = []string{"mailto:product-security@medguard-demo.example"}
 		c.Demo = true
 		return c
 	}

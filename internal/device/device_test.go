@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -434,5 +437,39 @@ func TestSoftwareChangedWhileRunning(t *testing.T) {
 	}
 	if c := d.Machine.Current().Cause; !strings.Contains(c, "etc/supervisor.toml") {
 		t.Errorf("cause %q does not name the file", c)
+	}
+}
+
+// The device serves its maker's security.txt to anyone, before
+// provisioning too, and nothing when no contact is configured.
+func TestSecurityTxt(t *testing.T) {
+	get := func(d *Device) (int, string) {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+		resp, err := c.Get("https://" + d.apiAddr + "/.well-known/security.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	cfg, _ := testConfig(t)
+	if code, _ := get(start(t, cfg)); code == http.StatusOK {
+		t.Errorf("security.txt served without a configured contact")
+	}
+	cfg, _ = testConfig(t)
+	cfg.Config.Disclosure.Contact = []string{"mailto:psirt@maker.example"}
+	cfg.Config.Disclosure.CSAF = "https://maker.example/.well-known/csaf/provider-metadata.json"
+	fixed := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	cfg.Now = func() time.Time { return fixed }
+	d := start(t, cfg)
+	code, body := get(d)
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	for _, want := range []string{"Contact: mailto:psirt@maker.example", "Expires: 2027-03-03T12:00:00Z", "CSAF: https://maker.example/"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("security.txt lacks %q:\n%s", want, body)
+		}
 	}
 }

@@ -1,10 +1,12 @@
-package advisory
+package disclosure
 
 import (
 	"strings"
 	"testing"
 	"time"
 )
+
+var now = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 
 func TestSecurityTxt(t *testing.T) {
 	o := SecurityTxtOptions{
