@@ -112,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	dcfg := device.Config{Config: cfg, Logger: logger, Console: stdout}
+	dcfg := device.Config{Config: cfg, Logger: logger, Console: stdout, ConfigFile: path}
 	if *demo {
 		demoCfg, cleanup, err := device.PrepareDemo(ctx, *stateDir, logger)
 		if err != nil {

@@ -1,6 +1,7 @@
 package device
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/medguard/medguard/internal/config"
 	"github.com/medguard/medguard/internal/integrity"
 	"github.com/medguard/medguard/internal/keystore"
 )
@@ -72,6 +74,7 @@ func PrepareDemo(ctx context.Context, stateDir string, logger *slog.Logger) (fun
 		return nil, nil, fmt.Errorf("demo: create software directory: %w", err)
 	}
 	sock := filepath.Join(stateDir, "run", "api.sock")
+	cfgFile := filepath.Join(root, filepath.Base(stateDir)+".demo.toml")
 	logger.Info("demo: building and signing the demo software tree (vitalsim)", "dir", swDir)
 	tree, err := integrity.BuildDemoTree(ctx, integrity.DemoOptions{Dir: swDir, Socket: sock, Listen: displayAddr()})
 	if err != nil {
@@ -93,6 +96,17 @@ func PrepareDemo(ctx context.Context, stateDir string, logger *slog.Logger) (fun
 		c.Config.Integrity.Programs = tree.Programs
 		c.ClinicalDisplay = tree.DisplayURL
 		c.Config.Disclosure.Contact = []string{"mailto:product-security@medguard-demo.example"}
+		// The demo's configuration, for the CLI's on-device commands
+		// (medguard log verify --config FILE): they need its key store.
+		var b bytes.Buffer
+		b.WriteString("# The configuration of the medguard demo device in " + stateDir + ",\n# written by medguardd --demo at every start.\n")
+		if err := config.WriteDocumented(&b, c.Config); err == nil {
+			if err := os.WriteFile(cfgFile, b.Bytes(), 0o600); err == nil {
+				c.ConfigFile = cfgFile
+			} else {
+				logger.Warn("demo: write configuration", "err", err)
+			}
+		}
 		c.Demo = true
 		return c
 	}

@@ -55,6 +55,9 @@ type Config struct {
 	// ClinicalDisplay, if set, is where the clinical application's display
 	// is (the demo's vitalsim); printed as a fact.
 	ClinicalDisplay string
+	// ConfigFile, if set, is the configuration file in use; printed as a
+	// fact for the CLI's on-device commands (medguard log verify --config).
+	ConfigFile string
 }
 
 // Device is a running medguard device.
@@ -191,6 +194,9 @@ func (d *Device) boot(ctx context.Context, g *errgroup.Group) error {
 		return err
 	}
 	d.fact("state-dir", dc.Device.StateDir)
+	if d.cfg.ConfigFile != "" {
+		d.fact("config", d.cfg.ConfigFile)
+	}
 	if err := step("keystore", d.openKeyStore); err != nil {
 		return err
 	}
