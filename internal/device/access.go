@@ -76,6 +76,9 @@ func (d *Device) openAccess(ctx context.Context) (string, error) {
 	if err := d.serveSecurityTxt(); err != nil {
 		return "", fmt.Errorf("disclosure: %w", err)
 	}
+	if err := d.mountRoutes(); err != nil {
+		return "", err
+	}
 	d.apiAddr = ln.Addr().String()
 	return fmt.Sprintf("https://%s (TLS 1.3), local socket %s", d.apiAddr, c.API.Socket), nil
 }

@@ -233,9 +233,9 @@ func (d *Device) boot(ctx context.Context, g *errgroup.Group) error {
 	} else if _, err := d.Machine.Move(ctx, next, why, ""); err != nil {
 		d.logger.Error("record state change", "err", err)
 	}
+	d.runSoftware(ctx, g) // sets d.supervisor before the API serves it
 	d.runAccess(ctx, g)
 	d.runNotify(ctx, g)
-	d.runSoftware(ctx, g)
 	d.fact("console", d.consoleURL())
 	if ci, err := d.keys.CertificateInfo(); err == nil {
 		d.fact("tls-sha256", ci.SHA256)

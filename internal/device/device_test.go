@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +42,26 @@ func testConfig(t *testing.T) (Config, string) {
 	c.API.Listen = "127.0.0.1:0"
 	c.API.Socket = filepath.Join(stateDir, "run", "api.sock")
 	c.Integrity = signedSoftware(t, filepath.Join(root, "software"))
-	return Config{Config: c, Console: &bytes.Buffer{}}, stateDir
+	return Config{Config: c, Console: &syncBuffer{}}, stateDir
+}
+
+// syncBuffer is the console of a test device: written by the device,
+// read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // signedSoftware builds a software root in dir whose one program, a copy
@@ -471,5 +491,75 @@ func TestSecurityTxt(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("security.txt lacks %q:\n%s", want, body)
 		}
+	}
+}
+
+// provision creates the first admin of a started device and returns a
+// client and a bearer token for its HTTPS API.
+func provision(t *testing.T, d *Device, cfg Config) (*http.Client, string) {
+	t.Helper()
+	var code string
+	for _, l := range strings.Split(cfg.Console.(*syncBuffer).String(), "\n") {
+		if v, ok := strings.CutPrefix(l, "setup-code: "); ok {
+			code = v
+		}
+	}
+	tok, _, err := d.auth.Setup(context.Background(), code, "alice", "plum-lantern-oboe-glacier-47", "127.0.0.1:1")
+	if err != nil {
+		t.Fatalf("setup with code %q: %v", code, err)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}, tok.Reveal()
+}
+
+// The admin reads the Security Event Log and the software status through
+// the API; bad query parameters are refused with a message naming them;
+// without a session nothing is answered.
+func TestLogAndSoftwareRoutes(t *testing.T) {
+	cfg, _ := testConfig(t)
+	d := start(t, cfg)
+	c, tok := provision(t, d, cfg)
+	get := func(path, token string) (int, string) {
+		req, _ := http.NewRequest("GET", "https://"+d.apiAddr+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/v1/logs", ""); code != http.StatusUnauthorized {
+		t.Errorf("GET /v1/logs without a session: %d, want 401", code)
+	}
+	code, body := get("/v1/logs?category=auth&limit=5", tok)
+	if code != http.StatusOK || !strings.Contains(body, `"auth.user.created"`) || strings.Contains(body, `"category":"system"`) {
+		t.Errorf("GET /v1/logs?category=auth: %d %s", code, body)
+	}
+	for q, want := range map[string]string{
+		"limit=0":                           "limit",
+		"category=nonsense":                 "category",
+		"since=yesterday":                   "since",
+		"severity=loud":                     "severity",
+		"from=-1":                           "from",
+		"actor=" + strings.Repeat("a", 300): "actor",
+	} {
+		code, body := get("/v1/logs?"+q, tok)
+		if code != http.StatusBadRequest || !strings.Contains(body, want) {
+			t.Errorf("GET /v1/logs?%.40s: %d %s, want 400 naming %s", q, code, body, want)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body = get("/v1/software", tok)
+		if code == http.StatusOK && strings.Contains(body, `"verified":true`) && strings.Contains(body, `"name":"app"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /v1/software: %d %s", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
