@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -247,6 +248,11 @@ func (d *Device) boot(ctx context.Context, g *errgroup.Group) error {
 	}
 	d.fact("boot-id", d.bootID)
 	d.fact("state", string(next))
+	// The boot's transient allocations (hashing the software root, the
+	// log's verification, the password blocklist's set-up) are garbage now;
+	// give their memory back to a small device instead of keeping it until
+	// the runtime's scavenger gets to it minutes later.
+	debug.FreeOSMemory()
 	return nil
 }
 
