@@ -66,8 +66,3 @@ func (r *BootReport) step(ctx context.Context, now func() time.Time, name string
 	r.Checks = append(r.Checks, c)
 	return err
 }
-
-// skip records a check that did not run, with the reason.
-func (r *BootReport) skip(name, why string) {
-	r.Checks = append(r.Checks, Check{Name: name, Result: Skipped, Detail: why})
-}

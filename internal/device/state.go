@@ -68,9 +68,8 @@ type Transition struct {
 // Machine holds the device state and tells subscribers of every change.
 // Every transition is recorded as a security event before it is announced.
 type Machine struct {
-	rec   eventlog.Recorder
-	now   func() time.Time
-	actor string
+	rec eventlog.Recorder
+	now func() time.Time
 
 	mu    sync.Mutex // guards the fields below
 	cur   Transition // the transition into the current state

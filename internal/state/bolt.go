@@ -6,6 +6,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/medguard/medguard/internal/keystore"
 )
@@ -55,7 +56,7 @@ func (b *Bolt) SchemaVersion() (v int, err error) {
 // Close implements Store.
 func (b *Bolt) Close() error {
 	err := b.db.Close()
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return nil
 	}
 	return err
