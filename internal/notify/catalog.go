@@ -280,8 +280,11 @@ var Catalog = []Kind{
 	{
 		Code: "log.flood", Title: "Flood of identical security events",
 		Severity: eventlog.SeverityWarning, Audience: []Audience{Admin, IT},
-		Events: []string{"log.flood.coalesced"},
-		Cause:  "{{because .}}",
+		// Raised by the log's counted summary of a flood (a "coalesced"
+		// field) of events that have no notification of their own
+		// (Notifier.kindOf); a flood of events that do keeps their kind.
+		Events: []string{"log.flood.*"},
+		Cause:  "{{with field . \"coalesced\"}}{{.}} identical events{{else}}A flood of identical events{{end}} ({{.Code}}{{with .Actor}}, actor {{.}}{{end}}{{with .Source}}, from {{.}}{{end}}){{with field . \"coalesced_first\"}} between {{.}}{{end}}{{with field . \"coalesced_last\"}} and {{.}}{{end}} were counted into one entry of the log.",
 		Action: "A burst of identical events can be an attack (password guessing, scanning): ask hospital IT to find the source; the events were counted, not lost.",
 	},
 	{

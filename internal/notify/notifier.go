@@ -230,12 +230,24 @@ func (n *Notifier) Handle(e eventlog.Event) {
 }
 
 func (n *Notifier) kindOf(e eventlog.Event) *compiled {
+	var found *compiled
 	for _, k := range n.kinds {
 		if k.matches(e) {
-			return k
+			found = k
+			break
 		}
 	}
-	return nil
+	// The log's counted summary of a flood: events without a notification
+	// of their own (failed logins, denied requests) raise "log.flood", so
+	// that a burst nobody would otherwise hear of is announced.
+	if e.Fields["coalesced"] != "" && (found == nil || found.Silent || found.Code == "security.event") {
+		for _, k := range n.kinds {
+			if k.Code == "log.flood" {
+				return k
+			}
+		}
+	}
+	return found
 }
 
 // notifyLocked wakes every stream.

@@ -68,6 +68,10 @@ func TestCatalogMatching(t *testing.T) {
 		{eventlog.Event{Code: "log.capacity.warning", Category: eventlog.CategoryLog, Severity: eventlog.SeverityWarning}, "log.capacity"},
 		{eventlog.Event{Code: "network.port.scan", Category: eventlog.CategoryNetwork, Severity: eventlog.SeverityWarning}, "network.scan"},
 		{eventlog.Event{Code: "device.boot.failed", Category: eventlog.CategorySystem, Severity: eventlog.SeverityCritical}, "device.boot.failed"},
+		{eventlog.Event{Code: "auth.login.failed", Category: eventlog.CategoryAuth, Severity: eventlog.SeverityWarning,
+			Fields: map[string]string{"coalesced": "9990", "coalesced_first": "2026-12-03T10:00:00Z", "coalesced_last": "2026-12-03T10:00:01Z"}}, "log.flood"},
+		{eventlog.Event{Code: "integrity.file.changed", Category: eventlog.CategoryIntegrity, Severity: eventlog.SeverityCritical,
+			Fields: map[string]string{"coalesced": "12", "path": "bin/x"}}, "integrity.software.changed"},
 		{eventlog.Event{Code: "unknown.disaster", Category: eventlog.CategorySystem, Severity: eventlog.SeverityError, Action: "Call the maker."}, "security.event"},
 	}
 	for _, tt := range tests {
