@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -239,7 +240,9 @@ func (d *Device) boot(ctx context.Context, g *errgroup.Group) error {
 	d.runNotify(ctx, g)
 	d.fact("console", d.consoleURL())
 	if ci, err := d.keys.CertificateInfo(); err == nil {
-		d.fact("tls-sha256", ci.SHA256)
+		// As the CLI shows it when it pins the certificate on first use,
+		// so that a person can compare the two at a glance.
+		d.fact("tls-sha256", colonHex(ci.SHA256))
 	}
 	d.fact("local-socket", dc.API.Socket)
 	d.fact("software-root", dc.Integrity.SoftwareRoot)
@@ -316,4 +319,17 @@ func (d *Device) record(ctx context.Context, e eventlog.Event) {
 	if _, err := d.rec.Record(ctx, e); err != nil {
 		d.logger.Error("record security event", "code", e.Code, "err", err)
 	}
+}
+
+// colonHex writes a hex fingerprint as upper-case byte pairs separated by
+// colons ("2F:19:…").
+func colonHex(h string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(h); i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(strings.ToUpper(h[i : i+2]))
+	}
+	return b.String()
 }
