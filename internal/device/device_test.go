@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -561,5 +562,46 @@ func TestLogAndSoftwareRoutes(t *testing.T) {
 			t.Fatalf("GET /v1/software: %d %s", code, body)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// docs/openapi.json documents exactly the route table of a running device:
+// the API's own routes and those the daemon's parts mount.
+func TestOpenAPIMatchesDeviceRoutes(t *testing.T) {
+	b, err := os.ReadFile("../../docs/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Perm         string `json:"x-medguard-permission"`
+			Provisioning bool   `json:"x-medguard-provisioning"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := testConfig(t)
+	cfg.Config.Disclosure.Contact = []string{"mailto:psirt@maker.example"}
+	d := start(t, cfg)
+	seen := 0
+	for _, r := range d.api.Routes() {
+		p := strings.TrimSuffix(r.Pattern, "{$}")
+		op, ok := doc.Paths[p][strings.ToLower(r.Method)]
+		if !ok {
+			t.Errorf("%s %s is not in docs/openapi.json", r.Method, p)
+			continue
+		}
+		seen++
+		if op.Perm != string(r.Perm) || op.Provisioning != r.Provisioning {
+			t.Errorf("%s %s: documented %+v, route has %s provisioning=%v", r.Method, p, op, r.Perm, r.Provisioning)
+		}
+	}
+	n := 0
+	for _, ops := range doc.Paths {
+		n += len(ops)
+	}
+	if n != seen {
+		t.Errorf("docs/openapi.json has %d operations, the device's route table %d", n, seen)
 	}
 }
