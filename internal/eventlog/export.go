@@ -2,16 +2,24 @@ package eventlog
 
 import (
 	"strconv"
-	"time"
 )
 
 // syslogFacility is RFC 5424's "log audit" facility (13).
 const syslogFacility = 13
 
+// syslogTime is the header's TIMESTAMP: RFC 3339 in UTC with exactly six
+// fractional digits, the most RFC 5424 allows (section 6.2.3, TIME-SECFRAC
+// = "." 1*6DIGIT). Format truncates the nanoseconds, it does not round, so
+// the header never claims a later time than the record. The record in MSG
+// keeps its full RFC 3339 time with nanoseconds.
+const syslogTime = "2006-01-02T15:04:05.000000Z07:00"
+
 // FormatRFC5424 formats a record as an RFC 5424 syslog message whose MSG is
 // the record's stored line, so that the receiver can verify it:
 //
 //	<PRI>1 TIME HOST medguard - CODE [medguard@32473 seq="N" cat="C"] LINE
+//
+// TIME has microseconds (syslogTime); LINE, and so the MAC, is unchanged.
 //
 // 32473 is the example enterprise number of RFC 5612; a device maker
 // replaces it with its own.
@@ -22,7 +30,7 @@ func FormatRFC5424(r Record, host string) []byte {
 	b := []byte{'<'}
 	b = strconv.AppendUint(b, uint64(syslogFacility*8+int(r.Severity)), 10)
 	b = append(b, ">1 "...)
-	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = r.Time.UTC().AppendFormat(b, syslogTime)
 	b = append(b, ' ')
 	b = append(b, printable(host, 255)...)
 	b = append(b, " medguard - "...)
