@@ -57,6 +57,7 @@ type env struct {
 	dev  *device
 	out  *syncBuffer
 	sup  *Supervisor
+	keys []integrity.PublicKey // the trusted release key
 }
 
 func put(t *testing.T, p string, data []byte, mode os.FileMode) {
@@ -92,8 +93,8 @@ func setup(t *testing.T, programs string) *env {
 	}
 	mf := filepath.Join(base, "manifest.json")
 	os.WriteFile(mf, envl, 0o644)
-	e := &env{root: root, rec: &eventlogtest.Memory{}, dev: &device{}, out: &syncBuffer{}}
-	e.ck, err = integrity.New(integrity.Config{Root: root, ManifestFile: mf, TrustedKeys: []integrity.PublicKey{key.PublicKey()},
+	e := &env{root: root, rec: &eventlogtest.Memory{}, dev: &device{}, out: &syncBuffer{}, keys: []integrity.PublicKey{key.PublicKey()}}
+	e.ck, err = integrity.New(integrity.Config{Root: root, ManifestFile: mf, TrustedKeys: e.keys,
 		Threshold: 1, Floor: &integrity.MemoryFloor{}, Recorder: e.rec, Device: e.dev})
 	if err != nil {
 		t.Fatal(err)
@@ -276,5 +277,41 @@ gid = 4322
 	}
 	if got := strings.TrimSpace(e.out.String()); got != "4321:4322" {
 		t.Fatalf("ran as %q, want 4321:4322", got)
+	}
+}
+
+// TestNothingStartsAfterFailedBoot: when the boot verification refused the
+// software (here one byte of the executable changed), the supervisor
+// starts nothing: without a verified manifest it cannot even read its
+// program list.
+func TestNothingStartsAfterFailedBoot(t *testing.T) {
+	e := setup(t, echoProgram)
+	f, err := os.OpenFile(filepath.Join(e.root, "bin/app"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte{0x90}, 700)
+	f.Close()
+	mf := filepath.Join(filepath.Dir(e.root), "manifest.json")
+	ck, err := integrity.New(integrity.Config{Root: e.root, ManifestFile: mf, TrustedKeys: e.keys,
+		Threshold: 1, Floor: &integrity.MemoryFloor{}, Recorder: e.rec, Device: e.dev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ck.VerifyBoot(context.Background()); !integrity.IsSecurity(err) {
+		t.Fatalf("VerifyBoot of a tampered tree = %v", err)
+	}
+	sup, err := New(Config{Verifier: ck, Recorder: e.rec, Device: e.dev, Stdout: e.out, Stderr: e.out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Run(context.Background()); !integrity.IsSecurity(err) {
+		t.Fatalf("Run = %v, want a security error", err)
+	}
+	if e.out.String() != "" || slices.Contains(e.rec.Codes(), "supervisor.program.started") {
+		t.Fatalf("a program ran after a failed boot: output %q, events %v", e.out.String(), e.rec.Codes())
+	}
+	if !slices.Contains(e.dev.Codes(), "supervisor.program.refused") {
+		t.Fatalf("device not told: %v", e.dev.Codes())
 	}
 }
