@@ -24,6 +24,7 @@ import (
 
 	"github.com/medguard/medguard/internal/api"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/device"
 	"github.com/medguard/medguard/internal/eventlog/eventlogtest"
 	"github.com/medguard/medguard/internal/keystore"
 	"github.com/medguard/medguard/internal/state"
@@ -154,8 +155,18 @@ func (scriptStatus) Status() api.DeviceStatus {
 	return api.DeviceStatus{Device: "icu-monitor-7", State: "operational", Since: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC),
 		Warnings: []api.Warning{{Code: "health.disk", Severity: "warning", Title: "Disk almost full", Cause: "92% used",
 			Action: "export and clear old logs", Since: time.Date(2026, 12, 3, 9, 5, 0, 0, time.UTC)}},
-		Boot: map[string]any{"manifest": "verified"}}
+		Boot: scriptBoot}
 }
+
+// scriptBoot is a boot report of the daemon's own type, so that the
+// CLI's table is tested against the shape the device really sends.
+var scriptBoot = device.BootReport{BootID: "13dda2e4432fe23af8491a8ba171f0b6",
+	Started: time.Date(2026, 12, 3, 8, 59, 58, 0, time.UTC), Finished: time.Date(2026, 12, 3, 8, 59, 59, 250e6, time.UTC),
+	Checks: []device.Check{
+		{Name: "state-dir", Result: device.Passed, Duration: 80 * time.Microsecond},
+		{Name: "keystore", Result: device.Passed, Detail: "sealed file", Duration: 12300 * time.Microsecond},
+		{Name: "software", Result: device.Failed, Detail: "file etc/supervisor.toml:\x1b[2J changed", Duration: 1200 * time.Millisecond},
+	}}
 
 // testCertificate makes a CA and a device certificate for 127.0.0.1.
 func testCertificate() (*tls.Certificate, []byte, error) {

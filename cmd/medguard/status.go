@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
+	"text/tabwriter"
 	"time"
+	"unicode"
 )
 
 // defaultSocket is the local API's socket ([api] socket's default).
@@ -129,18 +134,106 @@ func printStatus(w io.Writer, st deviceStatus) {
 		fmt.Fprintln(w, "         not provisioned: run \"medguard setup\" with the code on the device's console")
 	}
 	if st.Cause != "" {
-		fmt.Fprintf(w, "cause:   %s\n", st.Cause)
+		fmt.Fprintf(w, "cause:   %s\n", oneLine(st.Cause))
 	}
 	if st.Device != "" {
 		fmt.Fprintf(w, "warnings: %d\n", len(st.Warnings))
 	}
 	for _, wr := range st.Warnings {
-		fmt.Fprintf(w, "  [%s] %s (%s) since %s\n    cause:  %s\n    action: %s\n", wr.Severity, wr.Title, wr.Code, wr.Since.UTC().Format(time.RFC3339), wr.Cause, wr.Action)
+		fmt.Fprintf(w, "  [%s] %s (%s) since %s\n    cause:  %s\n    action: %s\n", oneLine(wr.Severity), oneLine(wr.Title),
+			oneLine(wr.Code), wr.Since.UTC().Format(time.RFC3339), oneLine(wr.Cause), oneLine(wr.Action))
 	}
-	if len(st.Boot) > 0 {
-		var v any
-		json.Unmarshal(st.Boot, &v)
-		b, _ := json.MarshalIndent(v, "  ", "  ")
-		fmt.Fprintf(w, "boot report:\n  %s\n", b)
+	if len(st.Boot) > 0 && string(st.Boot) != "null" {
+		printBootReport(w, st.Boot)
 	}
+}
+
+// bootReport is the boot report as the daemon sends it (internal/device
+// BootReport): the checks in the order they ran.
+type bootReport struct {
+	BootID   string      `json:"boot_id"`
+	Started  time.Time   `json:"started"`
+	Finished time.Time   `json:"finished"`
+	Checks   []bootCheck `json:"checks"`
+}
+
+type bootCheck struct {
+	Name       string  `json:"name"`
+	Result     string  `json:"result"`
+	Detail     string  `json:"detail"`
+	DurationMS float64 `json:"duration_ms"`
+}
+
+// printBootReport prints the boot report for a person: a table of check,
+// result, duration and detail (--json keeps the machine form). A report of
+// another shape is printed as sorted "key: value" lines, never as a blob.
+func printBootReport(w io.Writer, raw json.RawMessage) {
+	var r bootReport
+	if err := json.Unmarshal(raw, &r); err != nil || len(r.Checks) == 0 {
+		printBootFields(w, raw)
+		return
+	}
+	fmt.Fprint(w, "boot report:")
+	if r.BootID != "" {
+		fmt.Fprintf(w, " boot %s", r.BootID)
+	}
+	if !r.Started.IsZero() {
+		fmt.Fprintf(w, ", started %s", r.Started.UTC().Format(time.RFC3339))
+		if r.Finished.After(r.Started) {
+			fmt.Fprintf(w, ", took %s", formatMS(float64(r.Finished.Sub(r.Started).Microseconds())/1000))
+		}
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  CHECK\tRESULT\tDURATION\tDETAIL")
+	for _, c := range r.Checks {
+		result := c.Result
+		if result == "failed" {
+			result = "FAILED"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", oneLine(c.Name), oneLine(result), formatMS(c.DurationMS), oneLine(c.Detail))
+	}
+	tw.Flush()
+}
+
+// printBootFields prints a boot report that is not a list of checks as
+// "key: value" lines.
+func printBootFields(w io.Writer, raw json.RawMessage) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		fmt.Fprintf(w, "boot report: %s\n", oneLine(string(raw)))
+		return
+	}
+	fmt.Fprintln(w, "boot report:")
+	keys := slices.Sorted(maps.Keys(m))
+	for _, k := range keys {
+		v := string(m[k])
+		var s string
+		if json.Unmarshal(m[k], &s) == nil {
+			v = s
+		}
+		fmt.Fprintf(w, "  %s: %s\n", oneLine(k), oneLine(v))
+	}
+}
+
+// formatMS prints a duration given in milliseconds with a sensible unit.
+func formatMS(ms float64) string {
+	switch {
+	case ms < 1:
+		return fmt.Sprintf("%.0f µs", ms*1000)
+	case ms < 1000:
+		return fmt.Sprintf("%.1f ms", ms)
+	}
+	return fmt.Sprintf("%.2f s", ms/1000)
+}
+
+// oneLine keeps a device-supplied string on one line of the table and
+// free of terminal control characters.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
