@@ -12,8 +12,12 @@ import (
 // attempt must wait. The delay grows as base·2^(n-after) from the after-th
 // failure on, up to a ceiling (OWASP ASVS 5.0 V6.3.1, NIST SP 800-63B-4
 // 3.2.2). Entries are forgotten an hour after their last failure, and the
-// table is bounded: when it is full, new keys share one overflow entry, so
-// that a flood of sources cannot grow memory or escape throttling.
+// table is bounded: when it is full, a new key takes the place of the
+// stalest entry that is not being delayed (its few failures are lost), so
+// that a flood of sources or names can neither grow memory nor make a new
+// key escape throttling, and no delayed key is ever dropped. Only when
+// every entry is being delayed are new keys counted together in one
+// overflow entry and not delayed; the hashing cap still bounds their rate.
 type throttle struct {
 	now   func() time.Time
 	limit int // entries at most
@@ -82,7 +86,7 @@ func (t *throttle) fail(key string, r rule) (n int, started bool) {
 		if len(t.entries) >= t.limit {
 			t.sweepLocked(now)
 		}
-		if len(t.entries) >= t.limit {
+		if len(t.entries) >= t.limit && !t.evictLocked(now) {
 			key = overflowKey
 			f = t.entries[key]
 		}
@@ -108,6 +112,27 @@ func (t *throttle) reset(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.entries, key)
+}
+
+// evictLocked removes the entry with the oldest last failure among those
+// not being delayed now, and reports whether there was one. It runs only
+// when the table is full, at most once per hashed attempt.
+func (t *throttle) evictLocked(now time.Time) bool {
+	var victim string
+	var oldest time.Time
+	for k, f := range t.entries {
+		if k == overflowKey || f.until.After(now) {
+			continue
+		}
+		if victim == "" || f.last.Before(oldest) {
+			victim, oldest = k, f.last
+		}
+	}
+	if victim == "" {
+		return false
+	}
+	delete(t.entries, victim)
+	return true
 }
 
 func (t *throttle) sweepLocked(now time.Time) {
