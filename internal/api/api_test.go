@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,5 +360,69 @@ func TestSlowHeadersTimeOut(t *testing.T) {
 	}
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		t.Fatalf("the server kept a half-sent request open for %v", time.Since(start))
+	}
+}
+
+// Attack: the routes other parts mount (logs, software, keys, network,
+// configuration, notifications) pass the same guard: for every permission
+// a clinician lacks, a route declared with it refuses the clinician on
+// every method and never runs its handler; a cookie session without a
+// CSRF token is refused before it too.
+func TestClinicianReachesNoMountedRoute(t *testing.T) {
+	e := newEnv(t)
+	admin := e.provision()
+	if a := e.do(e.client(), "POST", "/v1/users", NewUser{Name: "nurse", Role: auth.RoleClinician, Password: nursePW}, bearer(admin)...); a.status != http.StatusCreated {
+		t.Fatalf("create nurse: %d %s", a.status, a.body)
+	}
+	nurse := e.login("nurse", nursePW)
+	s, err := New(Config{Auth: e.auth, Status: fakeStatus{}, Events: e.ev, Listen: "127.0.0.1:0",
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &e.pki.server, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := map[string]bool{}
+	var mu sync.Mutex
+	methods := []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+	for _, p := range auth.Permissions {
+		for _, m := range methods {
+			path := "/v1/mounted/" + string(p)
+			if err := s.Handle(m, path, p, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				mu.Lock()
+				ran[m+" "+path] = true
+				mu.Unlock()
+				w.WriteHeader(http.StatusNoContent)
+			})); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	h := s.Handler()
+	denied := 0
+	for _, p := range auth.Permissions {
+		for _, m := range methods {
+			path := "/v1/mounted/" + string(p)
+			req := httptest.NewRequest(m, path, strings.NewReader("{}"))
+			req.RemoteAddr = "192.0.2.70:1000"
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+nurse)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if auth.RoleClinician.Allows(p) {
+				if w.Code != http.StatusNoContent {
+					t.Errorf("clinician %s %s (%s, allowed): %d %s", m, path, p, w.Code, w.Body)
+				}
+				continue
+			}
+			denied++
+			if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), `"forbidden"`) {
+				t.Errorf("clinician %s %s (%s): %d %s", m, path, p, w.Code, w.Body)
+			}
+			if ran[m+" "+path] {
+				t.Errorf("clinician %s %s (%s): the handler ran", m, path, p)
+			}
+		}
+	}
+	if want := (len(auth.Permissions) - len(auth.RoleClinician.Grants()) - 1) * len(methods); denied != want {
+		t.Fatalf("walked %d denied routes, want %d", denied, want)
 	}
 }
