@@ -63,6 +63,9 @@ func compileEntry(r *Record, a *Affected) (*entry, error) {
 		e.key = k
 	} else {
 		e.key = pkgKey{baseEcosystem(eco), name}
+		if e.key.ecosystem == "Go" {
+			e.key.name = strings.ToLower(name) // see keyOf
+		}
 		_, e.release, _ = strings.Cut(eco, ":")
 	}
 	if e.key.name == "" {
@@ -195,6 +198,11 @@ func keyOf(purl string) (pkgKey, string, string, error) {
 	release := ""
 	switch p.Type {
 	case "golang":
+		// The purl specification (and packageurl-go when parsing) lowercases
+		// golang namespaces and names, while OSV records spell module paths
+		// as published (github.com/Masterminds/goutils): both sides are
+		// keyed in lower case, or every mixed-case module would be missed.
+		name = strings.ToLower(name)
 		if name == "std" {
 			name = "stdlib"
 		}
