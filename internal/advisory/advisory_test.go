@@ -195,3 +195,46 @@ func TestCycloneDXVEXValidates(t *testing.T) {
 		t.Error("another release's findings leaked into the VEX")
 	}
 }
+
+// Attack on the hospital's trust: GO-2022-0969 is in both the standard
+// library and golang.org/x/net. A "not affected" decision about x/net
+// must not publish the release as not affected while its stdlib is
+// untriaged or affected.
+func TestCSAFReleaseStatusIsItsWorstComponent(t *testing.T) {
+	const std = "pkg:golang/stdlib@go1.19.0"
+	for _, tt := range []struct {
+		stdStatus, want, notWant string
+	}{
+		{vuln.Untriaged, "under_investigation", "known_not_affected"},
+		{"affected", "known_affected", "known_not_affected"},
+		{"not_affected", "known_not_affected", "under_investigation"},
+	} {
+		o := options(ProfileVEX)
+		o.Findings = []vuln.WatchFinding{
+			finding(rel1, net1, "GO-2022-0969", "not_affected", "vulnerable_code_not_in_execute_path", "CVE-2022-27664"),
+			finding(rel1, std, "GO-2022-0969", tt.stdStatus, "vulnerable_code_not_present", "CVE-2022-27664"),
+		}
+		data, err := Build(o)
+		if err != nil {
+			t.Fatalf("stdlib %s: %v", tt.stdStatus, err)
+		}
+		var doc struct {
+			Vulnerabilities []struct {
+				ProductStatus map[string][]string `json:"product_status"`
+				Remediations  []struct {
+					Details string `json:"details"`
+				} `json:"remediations"`
+			} `json:"vulnerabilities"`
+		}
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		ps := doc.Vulnerabilities[0].ProductStatus
+		if len(ps[tt.want]) != 1 || len(ps[tt.notWant]) != 0 {
+			t.Errorf("stdlib %s: product status %v, want the release under %s only", tt.stdStatus, ps, tt.want)
+		}
+		if tt.stdStatus == "affected" && (len(doc.Vulnerabilities[0].Remediations) != 1 || !strings.Contains(doc.Vulnerabilities[0].Remediations[0].Details, "pkg:golang/stdlib")) {
+			t.Errorf("affected stdlib: remediations %+v, want one naming the stdlib", doc.Vulnerabilities[0].Remediations)
+		}
+	}
+}

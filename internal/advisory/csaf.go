@@ -269,30 +269,57 @@ func vulnerability(o Options, id string, fs []vuln.WatchFinding, products map[st
 	}
 	v.Notes = csaf.Notes{{NoteCategory: ptr(csaf.CSAFNoteCategoryDescription), Text: ptr(text), Title: ptr("Vulnerability description")}}
 	status := v.ProductStatus
-	seen := map[string]bool{}
+	byRelease := map[string][]vuln.WatchFinding{}
 	for _, f := range fs {
-		pid := csaf.ProductID(products[f.Product].id)
-		if seen[string(pid)] {
-			continue // one status per release: the first (sorted) finding decides
-		}
-		seen[string(pid)] = true
-		p := ptr(pid)
-		comp := f.Finding.Component
-		switch statusOf(f) {
+		byRelease[f.Product] = append(byRelease[f.Product], f)
+	}
+	for _, rel := range sortedKeys(byRelease) {
+		p := ptr(csaf.ProductID(products[rel].id))
+		rs := byRelease[rel]
+		switch releaseStatus(rs) {
 		case "not_affected":
+			// Every component carrying the vulnerability is not affected:
+			// the flag is that of the first; the threat names them all.
 			status.KnownNotAffected = appendProducts(status.KnownNotAffected, p)
-			v.Flags = append(v.Flags, &csaf.Flag{Label: ptr(flagLabel(f.Justification)), ProductIds: &csaf.Products{p}})
-			v.Threats = append(v.Threats, &csaf.Threat{Category: ptr(csaf.CSAFThreatCategoryImpact), Details: ptr("Not affected: " + strings.ReplaceAll(f.Justification, "_", " ") + " (" + comp + ")."), ProductIds: &csaf.Products{p}})
+			v.Flags = append(v.Flags, &csaf.Flag{Label: ptr(flagLabel(rs[0].Justification)), ProductIds: &csaf.Products{p}})
+			var why []string
+			for _, f := range rs {
+				why = append(why, strings.ReplaceAll(f.Justification, "_", " ")+" ("+f.Finding.Component+")")
+			}
+			v.Threats = append(v.Threats, &csaf.Threat{Category: ptr(csaf.CSAFThreatCategoryImpact), Details: ptr("Not affected: " + strings.Join(why, "; ") + "."), ProductIds: &csaf.Products{p}})
 		case "fixed":
 			status.Fixed = appendProducts(status.Fixed, p)
 		case "affected":
 			status.KnownAffected = appendProducts(status.KnownAffected, p)
-			v.Remediations = append(v.Remediations, remediation(f, p))
-		default: // under investigation, untriaged, or a stale decision
+			for _, f := range rs {
+				if statusOf(f) == "affected" {
+					v.Remediations = append(v.Remediations, remediation(f, p))
+				}
+			}
+		default:
 			status.UnderInvestigation = appendProducts(status.UnderInvestigation, p)
 		}
 	}
 	return v
+}
+
+// statusRank orders statuses from the most to the least urgent for the
+// hospital: a release is only as safe as its worst component.
+var statusRank = map[string]int{"affected": 4, "under_investigation": 3, "fixed": 2, "not_affected": 1}
+
+// releaseStatus is the status of a release for one vulnerability found in
+// several of its components (GO-2022-0969 is in both the standard library
+// and golang.org/x/net): the most urgent of theirs. A "not affected"
+// decision about one component must never hide another that is affected
+// or not yet triaged.
+func releaseStatus(fs []vuln.WatchFinding) string {
+	best := ""
+	for _, f := range fs {
+		if st := statusOf(f); statusRank[st] > statusRank[best] {
+			best = st
+		}
+	}
+	return best
 }
 
 // statusOf is the status a finding is published with: a stale decision or
