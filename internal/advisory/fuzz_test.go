@@ -21,13 +21,3 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
-
-func FuzzSecurityTxtFields(f *testing.F) {
-	f.Add("Contact: mailto:a@b.example\nExpires: 2030-01-01T00:00:00Z\n# c\n")
-	f.Fuzz(func(t *testing.T, s string) {
-		fs, err := SecurityTxtFields(s)
-		if err == nil && len(fs["contact"]) == 0 {
-			t.Fatal("accepted without contact")
-		}
-	})
-}

@@ -1,6 +1,8 @@
 package sbom
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"testing"
 )
@@ -51,6 +53,56 @@ func FuzzParseDpkgStatus(f *testing.F) {
 				t.Fatalf("package without name or version: %+v", p)
 			}
 			_ = p.component("debian-12")
+		}
+	})
+}
+
+func FuzzParseSupportTable(f *testing.F) {
+	if data, err := os.ReadFile("testdata/support.json"); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte(`{"components":[{"purl":"pkg:golang/*","supplier":"x","support_level":"none","end_of_support":"2030-01-01"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, err := ParseSupportTable(data)
+		if err != nil {
+			return
+		}
+		c := Component{PURL: "pkg:golang/golang.org/x/net@v0.1.0"}
+		st.apply(&c)
+		switch c.SupportLevel {
+		case "", SupportActive, SupportSecurityOnly, SupportNone:
+		default:
+			t.Fatalf("support level %q applied", c.SupportLevel)
+		}
+	})
+}
+
+// FuzzOpenEnvelope: a signed SBOM comes from outside; only an envelope
+// signed by the trusted key opens, whatever the bytes.
+func FuzzOpenEnvelope(f *testing.F) {
+	k, err := GenerateKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	other, _ := GenerateKey()
+	sbom := []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`)
+	env, err := SignEnvelope(context.Background(), k, PayloadCycloneDX, sbom)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(env, SignDetached(k, sbom))
+	f.Add([]byte(`{"payloadType":"application/spdx+json","payload":"e30=","signatures":[{"keyid":"x","sig":"AAAA"}]}`), []byte("medguard-sbom-ed25519 sha256:00 AAAA\n"))
+	f.Fuzz(func(t *testing.T, envelope, sig []byte) {
+		if _, payload, err := OpenEnvelope(context.Background(), envelope, other.Public()); err == nil {
+			t.Fatalf("envelope opened under a key that signed nothing: %q", payload)
+		}
+		if err := VerifyDetached(sbom, sig, other.Public()); err == nil {
+			t.Fatal("detached signature verified under a key that signed nothing")
+		}
+		if !bytes.Equal(envelope, env) {
+			if _, payload, err := OpenEnvelope(context.Background(), envelope, k.Public()); err == nil && !bytes.Equal(payload, sbom) {
+				t.Fatalf("a changed envelope opened with another payload %q", payload)
+			}
 		}
 	})
 }

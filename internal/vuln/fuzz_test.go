@@ -1,9 +1,11 @@
 package vuln
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func FuzzParseRecord(f *testing.F) {
@@ -64,6 +66,43 @@ func FuzzSemver(f *testing.F) {
 		}
 		if compare(va, vb) != -compare(vb, va) || compare(va, va) != 0 {
 			t.Fatalf("order of %q and %q is not antisymmetric", a, b)
+		}
+	})
+}
+
+// FuzzParseTriage: the triage file is an OpenVEX document that several
+// people edit; whatever parses must be usable for Lookup without panics.
+func FuzzParseTriage(f *testing.F) {
+	tri := NewTriage("Acme PSIRT", time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC))
+	tri.Add(Decision{Vulnerability: "GO-2022-0969", Aliases: []string{"CVE-2022-27664"}, Product: "pkg:generic/acme/monitor@1.0.0",
+		Component: "pkg:golang/golang.org/x/net@v0.1.0", Status: StatusNotAffected, Justification: "vulnerable_code_not_in_execute_path", Time: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)})
+	var b bytes.Buffer
+	tri.VEX().ToJSON(&b)
+	f.Add(b.Bytes())
+	f.Add([]byte(`{"statements":[{"vulnerability":{"name":"X"},"products":[{"@id":"p","subcomponents":[{"@id":"c"}]}],"status":"fixed"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tri, err := ParseTriage("fuzz.vex.json", data, "", time.Time{})
+		if err != nil {
+			return
+		}
+		tri.Lookup("pkg:generic/acme/monitor@1.1.0", Finding{ID: "GO-2022-0969", Aliases: []string{"CVE-2022-27664"}, Component: "pkg:golang/golang.org/x/net@v0.1.0"})
+	})
+}
+
+// FuzzParseGovulncheckJSON: govulncheck's output is read as a stream of
+// JSON messages.
+func FuzzParseGovulncheckJSON(f *testing.F) {
+	f.Add([]byte(`{"config":{"protocol_version":"v1.0.0"}}` + "\n" + `{"finding":{"osv":"GO-2021-0113","trace":[{"module":"golang.org/x/text","package":"golang.org/x/text/language","function":"Parse"}]}}` + "\n"))
+	f.Add([]byte(`{"finding":{"osv":"GO-2021-0113","trace":[{"module":"golang.org/x/text"}]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseGovulncheckJSON(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for id, r := range m {
+			if id == "" || r != ReachModuleOnly && r != ReachSymbol {
+				t.Fatalf("reach[%q] = %v", id, r)
+			}
 		}
 	})
 }

@@ -61,17 +61,29 @@ func LoadTriage(path, author string, now time.Time) (*Triage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read triage: %w", err)
 	}
+	return ParseTriage(path, data, author, now)
+}
+
+// ParseTriage decodes a triage file's content (name is used in errors):
+// an OpenVEX document whose every statement passes OpenVEX's rules.
+func ParseTriage(name string, data []byte, author string, now time.Time) (*Triage, error) {
 	if len(data) > MaxTriageSize {
-		return nil, fmt.Errorf("read triage %s: larger than %d bytes", path, MaxTriageSize)
+		return nil, fmt.Errorf("read triage %s: larger than %d bytes", name, MaxTriageSize)
 	}
 	var doc vex.VEX
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("read triage %s: %w", path, err)
+		return nil, fmt.Errorf("read triage %s: %w", name, err)
 	}
 	for i := range doc.Statements {
 		if err := doc.Statements[i].Validate(); err != nil {
-			return nil, fmt.Errorf("read triage %s: statement %d: %w", path, i, err)
+			return nil, fmt.Errorf("read triage %s: statement %d: %w", name, i, err)
 		}
+	}
+	if doc.Author == "" {
+		doc.Author = author
+	}
+	if doc.Timestamp == nil {
+		doc.Timestamp = &now
 	}
 	return &Triage{doc: doc}, nil
 }
