@@ -279,12 +279,12 @@ func checkStateDir(dir string) (string, error) {
 }
 
 func (d *Device) openState(context.Context) (string, error) {
-	dk, err := d.keys.EnsureSecret(keystore.ItemDataKey, 32)
+	p := filepath.Join(d.cfg.Config.Device.StateDir, "state.db")
+	dk, err := d.openDataKey(p)
 	if err != nil {
 		return "", err
 	}
 	defer dk.Zero()
-	p := filepath.Join(d.cfg.Config.Device.StateDir, "state.db")
 	s, err := state.OpenBolt(p, dk)
 	if err != nil {
 		return "", err

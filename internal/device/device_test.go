@@ -269,6 +269,14 @@ func TestBootRefusesBadInput(t *testing.T) {
 		{"missing key-encryption key", func(t *testing.T, cfg *Config, stateDir string) {
 			os.Remove(cfg.Config.KeyStore.KEKFile)
 		}, []string{"kek"}, false},
+		{"deleted identity key", func(t *testing.T, cfg *Config, stateDir string) {
+			// Attack: delete the identity so that the device starts a new
+			// history under a new key. Only a first start creates one.
+			os.Remove(filepath.Join(stateDir, "keys", "identity.sealed"))
+		}, []string{"identity.sealed", "is missing", "event log"}, false},
+		{"deleted data key", func(t *testing.T, cfg *Config, stateDir string) {
+			os.Remove(filepath.Join(stateDir, "keys", "data-key.sealed"))
+		}, []string{"data-key.sealed", "is missing", "state.db"}, true},
 		{"corrupt state database", func(t *testing.T, cfg *Config, stateDir string) {
 			os.WriteFile(filepath.Join(stateDir, "state.db"), bytes.Repeat([]byte{0xAB}, 8192), 0o600)
 		}, []string{"state.db"}, true},
