@@ -22,7 +22,7 @@
 //  3. Run time: a Monitor reacts at once to inotify events for the root and
 //     re-hashes everything continuously within a CPU budget, so that a
 //     change made while the watcher was blind is still found within a
-//     bounded time (Monitor.Bound).
+//     bounded time (about two passes: Checker.Stats().LastPass).
 //
 // Executables are started only through OpenExecutable: it copies the file
 // into a sealed memfd, hashes the sealed copy and returns it, so that the

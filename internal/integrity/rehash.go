@@ -85,8 +85,11 @@ func (c *Checker) rehashPass(ctx context.Context, m *Manifest, t *throttle) (int
 		}
 	}
 	un, err := findUnlisted(ctx, c.cfg.Root, dir, m, c.cfg.Now, "rehash")
-	if err == nil {
+	switch {
+	case err == nil:
 		c.reportFindings(ctx, un)
+	case ctx.Err() == nil:
+		c.rootGone(ctx, err) // the root itself cannot be walked
 	}
 	return total, t.pace()
 }

@@ -19,6 +19,7 @@ const (
 	FindingSetuid             FindingKind = "file.setuid"              // a setuid/setgid bit the manifest does not have
 	FindingHardlink           FindingKind = "file.hardlink"            // the inode has other names (possibly outside the root)
 	FindingEscape             FindingKind = "path.escape"              // a path passes through a symlink or leaves the root
+	FindingUnreadable         FindingKind = "path.unreadable"          // an unlisted path that cannot be read, so not checked
 	FindingUnlistedExecutable FindingKind = "file.unlisted-executable" // an executable the manifest does not list
 	FindingUnlisted           FindingKind = "file.unlisted"            // any other unlisted file
 )
@@ -78,6 +79,8 @@ func describe(k FindingKind) string {
 		return "is hard-linked"
 	case FindingEscape:
 		return "escapes the software root"
+	case FindingUnreadable:
+		return "cannot be read, so what it holds cannot be checked"
 	case FindingUnlistedExecutable:
 		return "is an executable not in the signed manifest"
 	default:

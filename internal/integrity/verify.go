@@ -215,17 +215,25 @@ func findUnlisted(ctx context.Context, root string, dir *os.File, m *Manifest, n
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err != nil {
+		if err != nil && p == root {
 			return err
+		}
+		rel, rerr := filepath.Rel(root, p)
+		if rerr != nil {
+			return rerr
+		}
+		rel = filepath.ToSlash(rel)
+		if err != nil {
+			// A directory (or file) below the root that cannot be read
+			// (e.g. mode 0700 of another user when the daemon is not
+			// root) would hide whatever it holds: what cannot be checked
+			// is not trusted. The walk goes on with the rest.
+			out = append(out, unreadable(rel, err, now, via))
+			return nil
 		}
 		if d.IsDir() {
 			return nil
 		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
 		if _, ok := m.Lookup(rel); ok {
 			return nil
 		}
@@ -255,8 +263,7 @@ func classifyUnlisted(dir *os.File, rel string, d fs.DirEntry, now func() time.T
 		if errors.Is(err, fs.ErrNotExist) {
 			return f, false // gone since the walk saw it
 		}
-		f.Detail = "unlisted and cannot be opened: " + err.Error()
-		return f, true
+		return unreadable(rel, err, now, via), true
 	}
 	defer fh.Close()
 	st, err := fstat(fh)
@@ -272,4 +279,10 @@ func classifyUnlisted(dir *os.File, rel string, d fs.DirEntry, now func() time.T
 		f.Detail = fmt.Sprintf("unlisted executable (mode %04o)", st.perm())
 	}
 	return f, true
+}
+
+// unreadable is the finding for an unlisted path that cannot be read.
+func unreadable(rel string, err error, now func() time.Time, via string) Finding {
+	return Finding{Kind: FindingUnreadable, Path: rel, Detected: now().UTC(), Via: via,
+		Detail: "not in the signed manifest and cannot be read: " + err.Error()}
 }
