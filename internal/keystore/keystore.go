@@ -43,6 +43,10 @@ const (
 	ItemDataKey = "data-key"
 	// ItemTLSKey is the private key of the device's TLS certificate.
 	ItemTLSKey = "tls-key"
+	// ItemLogState is the event log's evolving state (its current MAC
+	// key and head), written by internal/eventlog; its presence means the
+	// log has started.
+	ItemLogState = "log-state"
 )
 
 // ErrNotFound is returned when a named item has never been stored.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 
 	"filippo.io/age"
@@ -87,18 +89,47 @@ func (s *Store) ExportLogVerifier(w io.Writer, deviceName string, passphrase []b
 	if !verifierDeviceName.MatchString(deviceName) {
 		return fmt.Errorf("export log verifier: device name %q: must match %s", deviceName, verifierDeviceName)
 	}
-	root, err := s.EnsureSecret(ItemLogRootKey, 32)
+	root, pub, err := s.logVerifierKeys()
 	if err != nil {
 		return fmt.Errorf("export log verifier: %w", err)
 	}
 	defer root.Zero()
-	id, err := s.Identity()
-	if err != nil {
-		return fmt.Errorf("export log verifier: %w", err)
-	}
-	pub := id.Public().(ed25519.PublicKey)
-	clear(id)
 	return writeLogVerifier(w, &LogVerifier{DeviceName: deviceName, DevicePublicKey: pub, RootKey: root}, passphrase)
+}
+
+// logVerifierKeys returns the log's root key and the device's public
+// identity. Before the event log has started (no ItemLogState) both are
+// created, so that a verifier can be exported before the first boot. Once
+// it has started, neither is ever created here: a new root key or identity
+// would not verify the existing log. A missing root key then means it was
+// erased after an earlier export (eventlog.EraseRootKey).
+func (s *Store) logVerifierKeys() (*Secret, ed25519.PublicKey, error) {
+	if _, err := os.Lstat(filepath.Join(s.dir, ItemLogState+".sealed")); err != nil {
+		root, err := s.EnsureSecret(ItemLogRootKey, 32)
+		if err != nil {
+			return nil, nil, err
+		}
+		id, err := s.Identity()
+		if err != nil {
+			root.Zero()
+			return nil, nil, err
+		}
+		defer clear(id)
+		return root, append(ed25519.PublicKey(nil), id.Public().(ed25519.PublicKey)...), nil
+	}
+	root, err := s.Secret(ItemLogRootKey)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, fmt.Errorf("the event log's root key is not in the key store: it was erased after an earlier export, which is the verifier to use (a new key would not verify this log): %w", err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, err := s.IdentityPublic()
+	if err != nil {
+		root.Zero()
+		return nil, nil, err
+	}
+	return root, pub, nil
 }
 
 func writeLogVerifier(w io.Writer, v *LogVerifier, passphrase []byte) error {

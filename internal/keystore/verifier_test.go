@@ -159,3 +159,46 @@ func TestLogVerifierRefusesHighWorkFactor(t *testing.T) {
 		t.Fatalf("err = %v, want ErrBadVerifierFile", err)
 	}
 }
+
+// TestLogVerifierNeverInventsKeys: once the log has started, an export
+// after the root key was erased (eventlog.EraseRootKey) is refused instead
+// of exporting a new root key that would not verify the log; before, the
+// export creates the keys the first boot then uses.
+func TestLogVerifierNeverInventsKeys(t *testing.T) {
+	s := newTestStore(t)
+	var first bytes.Buffer
+	pass := randomPassphrase()
+	if err := s.ExportLogVerifier(&first, "dev", pass); err != nil {
+		t.Fatalf("export before the log started: %v", err)
+	}
+	if err := s.PutSecret(ItemLogState, NewSecret([]byte("state"))); err != nil {
+		t.Fatal(err)
+	}
+	var again bytes.Buffer
+	if err := s.ExportLogVerifier(&again, "dev", pass); err != nil {
+		t.Fatalf("second export with the root key present: %v", err)
+	}
+	if err := s.DeleteSecret(ItemLogRootKey); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Items()
+	err := s.ExportLogVerifier(&again, "dev", pass)
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "erased") {
+		t.Fatalf("export after erasure: err = %v, want ErrNotFound saying the key was erased", err)
+	}
+	if after, _ := s.Items(); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Fatalf("refused export changed the key store: %v -> %v", before, after)
+	}
+	if err := s.DeleteSecret(ItemIdentity); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSecret(ItemLogRootKey, NewSecret(make([]byte, 32))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExportLogVerifier(&again, "dev", pass); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("export without identity after the log started: err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Secret(ItemIdentity); !errors.Is(err, ErrNotFound) {
+		t.Fatal("export created a new identity for an existing log")
+	}
+}
