@@ -205,11 +205,18 @@ func runVulnWatch(ctx context.Context, e *env, args []string) error {
 			shown = append(shown, f)
 		}
 	}
+	unchecked := in.portfolio.Unchecked()
 	if *asJSON {
 		return writeJSON(e.stdout, struct {
-			Releases int                 `json:"releases"`
-			Findings []vuln.WatchFinding `json:"findings"`
-		}{len(in.portfolio.Releases), shown})
+			Releases  int                       `json:"releases"`
+			Findings  []vuln.WatchFinding       `json:"findings"`
+			Unchecked []vuln.PortfolioUnchecked `json:"unchecked,omitempty"`
+		}{len(in.portfolio.Releases), shown, unchecked})
+	}
+	// A component that cannot be matched is a vulnerability that cannot be
+	// found: say so, never look clean.
+	for _, u := range unchecked {
+		fmt.Fprintf(e.stderr, "warning: %s: %s not checked: %s\n", u.SBOM, u.Component, u.Reason)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NEW\tPRODUCT\tCOMPONENT\tVULNERABILITY\tSTATUS\tPROPOSAL")

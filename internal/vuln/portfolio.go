@@ -30,6 +30,19 @@ type Portfolio struct {
 	// package URLs in the portfolio, and each of these to the releases
 	// that contain it.
 	index map[string]map[string][]int
+	// unchecked lists the components that cannot be matched at all (no
+	// package URL, no version, a package URL that does not parse), per
+	// release: a watch that checked nothing must not look clean.
+	unchecked []PortfolioUnchecked
+}
+
+// PortfolioUnchecked is a component of a release that the watch cannot
+// match, and why.
+type PortfolioUnchecked struct {
+	SBOM      string `json:"sbom"`
+	Product   string `json:"product"`
+	Component string `json:"component"`
+	Reason    string `json:"reason"`
 }
 
 // SBOMSuffixes are the file names LoadPortfolio reads.
@@ -75,7 +88,8 @@ func NewPortfolio(rels []Release) *Portfolio {
 	p := &Portfolio{Releases: rels, index: map[string]map[string][]int{}}
 	for i, r := range rels {
 		for _, c := range r.Doc.Components {
-			if c.PURL == "" {
+			if why := uncheckable(c); why != "" {
+				p.unchecked = append(p.unchecked, PortfolioUnchecked{r.SBOM, r.Product, c.Ref, why})
 				continue
 			}
 			k := sbom.VersionlessPURL(c.PURL)
@@ -90,6 +104,34 @@ func NewPortfolio(rels []Release) *Portfolio {
 		}
 	}
 	return p
+}
+
+// uncheckable says why c cannot be matched against any feed, or "".
+func uncheckable(c sbom.Component) string {
+	if c.PURL == "" {
+		return "no package URL"
+	}
+	_, _, version, err := keyOf(c.PURL)
+	if err != nil {
+		return err.Error()
+	}
+	if version == "" {
+		return "package URL has no version"
+	}
+	return ""
+}
+
+// Unchecked returns the components that the watch cannot match, sorted
+// by SBOM and component.
+func (p *Portfolio) Unchecked() []PortfolioUnchecked {
+	out := append([]PortfolioUnchecked(nil), p.unchecked...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].SBOM != out[j].SBOM {
+			return out[i].SBOM < out[j].SBOM
+		}
+		return out[i].Component < out[j].Component
+	})
+	return out
 }
 
 // ReleasesWith returns the releases that contain any version of the
@@ -149,7 +191,7 @@ func (p *Portfolio) Watch(db *DB, triage *Triage, previous map[string]bool) ([]W
 		for purl, idx := range p.index[k] {
 			fs, err := db.Match(purl)
 			if err != nil {
-				continue // reported by ScanDocument as unchecked; Watch looks only for findings
+				continue // cannot happen: NewPortfolio left such components out and lists them in Unchecked
 			}
 			for _, f := range fs {
 				for _, i := range idx {

@@ -245,3 +245,24 @@ func TestParseGovulncheckJSON(t *testing.T) {
 		t.Error("a proposal suppressed a finding")
 	}
 }
+
+// A component the watch cannot match (no package URL, no version, a
+// package URL that does not parse) is listed, never silently dropped.
+func TestWatchListsUncheckedComponents(t *testing.T) {
+	d := release("1.0.0", "pkg:golang/example.com/m@v1.0.0", "pkg:golang/example.com/noversion", "pkg:%zz")
+	d.Components = append(d.Components, sbom.Component{Ref: "file:etc/x.conf", Name: "etc/x.conf"})
+	p := NewPortfolio([]Release{{SBOM: "monitor-1.0.0.cdx.json", Product: d.Product.PURL, Doc: d}})
+	un := p.Unchecked()
+	got := map[string]string{}
+	for _, u := range un {
+		got[u.Component] = u.Reason
+	}
+	if len(un) != 3 || got["file:etc/x.conf"] != "no package URL" || !strings.Contains(got["pkg:golang/example.com/noversion"], "no version") || got["pkg:%zz"] == "" {
+		t.Fatalf("unchecked = %+v", un)
+	}
+	db, _ := New([]*Record{record("GO-2099-0003", "Go", "example.com/m", Event{Introduced: "0"})})
+	ws, err := p.Watch(db, nil, nil)
+	if err != nil || len(ws) != 1 {
+		t.Fatalf("Watch = %+v, %v; the checkable component is still matched", ws, err)
+	}
+}

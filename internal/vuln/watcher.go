@@ -105,6 +105,9 @@ func (w *Watcher) RunOnce(ctx context.Context) error {
 			newN++
 		}
 	}
+	if un := p.Unchecked(); len(un) > 0 {
+		w.cfg.Logger.Warn("vulnerability watch: components that cannot be matched", "count", len(un), "first", un[0].SBOM+": "+un[0].Component+": "+un[0].Reason)
+	}
 	w.cfg.Logger.Info("vulnerability watch", "releases", len(p.Releases), "records", db.Len(), "findings", len(found), "new", newN)
 	w.cfg.OnRun(ctx, found)
 	if w.cfg.State != "" {
