@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/medguard/medguard/internal/keystore"
@@ -82,6 +84,13 @@ func TestSignedManifestWithEscapingPath(t *testing.T) {
 					m.Files[i].Target = "../../" + outside
 				}
 			}
+		},
+		// Lexically both stay inside; the kernel resolves x/y/d to x, so
+		// x/y/a climbs x → root → the root's parent.
+		"symlink escapes through another symlink": func(m *Manifest) {
+			m.Files = append(m.Files, Entry{Path: "x/y/d", Kind: KindSymlink, Mode: 0o777, Target: ".."},
+				Entry{Path: "x/y/a", Kind: KindSymlink, Mode: 0o777, Target: "d/../../../outside"})
+			sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 		},
 	}
 	for name, mutate := range tests {
@@ -191,5 +200,49 @@ func TestListedFileReplacedByHardLink(t *testing.T) {
 	assertEvent(t, f, "integrity.file.hardlink", "bin/app")
 	if _, err := c.OpenExecutable(context.Background(), "bin/app"); !IsSecurity(err) {
 		t.Fatalf("OpenExecutable = %v, want a security error", err)
+	}
+}
+
+// TestLinkStaysInside: the rule every symlink target of a manifest, a
+// release tree and a verified root obeys.
+func TestLinkStaysInside(t *testing.T) {
+	tests := []struct {
+		path, target string
+		ok           bool
+	}{
+		{"lib/libx.so", "libx.so.1", true},
+		{"bin/x", "../lib/x", true},
+		{"a/b/c", "../../d/e", true},
+		{"a/b/c", "./d", true},
+		{"x/y/d", "..", true}, // resolves to x
+		{"lib/x", "../../etc/passwd", false},
+		{"x", "/etc/passwd", false},
+		{"x", ".", false},
+		{"a/x", "..", false}, // the root itself
+		{"x/y/a", "d/../../../outside", false},
+		{"x/y/a", "d/../z", false}, // ".." after a name may follow a symlink
+		{"x", "", false},
+	}
+	for _, tc := range tests {
+		if got := linkStaysInside(tc.path, tc.target); got != tc.ok {
+			t.Errorf("linkStaysInside(%q, %q) = %v, want %v", tc.path, tc.target, got, tc.ok)
+		}
+	}
+}
+
+// TestBuildRefusesSymlinkEscapingThroughSymlink: the release side refuses
+// a tree a device would refuse.
+func TestBuildRefusesSymlinkEscapingThroughSymlink(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "root")
+	write(t, filepath.Join(root, "x/y/f"), "data", 0o644)
+	if err := os.Symlink("..", filepath.Join(root, "x/y/d")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("d/../../../outside", filepath.Join(root, "x/y/a")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Build(context.Background(), root, BuildOptions{Product: "p", Version: "1"})
+	if err == nil || !strings.Contains(err.Error(), "x/y/a: symlink to") {
+		t.Fatalf("Build = %v, want the escaping symlink named", err)
 	}
 }

@@ -200,11 +200,28 @@ func checkRelPath(p string) error {
 	return nil
 }
 
-// linkStaysInside reports whether a symlink at p with target t, resolved
-// lexically, stays inside the root. Absolute targets are refused.
+// linkStaysInside reports whether a symlink at p with target t stays
+// inside the root. Absolute targets are refused, and ".." may only lead
+// the target ("../lib/x"): the kernel applies a ".." after a symlinked
+// directory to where that symlink points, not lexically, so "d/../../x"
+// with d -> ".." would leave the root while its lexical form stays in.
+// Leading ".." elements climb the real directories of p (no listed path
+// passes through a symlink), where lexical and kernel resolution agree.
 func linkStaysInside(p, t string) bool {
 	if t == "" || strings.HasPrefix(t, "/") || strings.ContainsRune(t, 0) || len(t) > maxPathLen {
 		return false
+	}
+	named := false
+	for _, el := range strings.Split(t, "/") {
+		switch el {
+		case "", ".":
+		case "..":
+			if named {
+				return false
+			}
+		default:
+			named = true
+		}
 	}
 	r := path.Join(path.Dir(p), t)
 	return r != ".." && !strings.HasPrefix(r, "../") && r != "."
