@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/medguard/medguard/internal/auth"
 )
 
 // fuzzJSONRoute feeds arbitrary bodies to one JSON route of a provisioned
@@ -16,6 +18,12 @@ import (
 func fuzzJSONRoute(f *testing.F, method, path string, seeds ...string) {
 	e := newEnv(f)
 	admin := e.provision()
+	// bob is the target of the user routes, so that a body that succeeds
+	// (a new role, a new password) ends bob's sessions, not the caller's,
+	// and the next inputs still reach the handler's logic.
+	if a := e.do(e.client(), "POST", "/v1/users", NewUser{Name: "bob", Role: auth.RoleTechnician, Password: nursePW}, bearer(admin)...); a.status != http.StatusCreated {
+		f.Fatalf("create bob: %d %s", a.status, a.body)
+	}
 	h := e.srv.Handler()
 	for _, s := range append(seeds, "", "{}", "null", "[]", `{"a":1}`, "{\"user\":\"\\u0000\"}", strings.Repeat("[", 1000)) {
 		f.Add(s)
@@ -71,11 +79,11 @@ func FuzzCreateUserHandler(f *testing.F) {
 }
 
 func FuzzPatchUserHandler(f *testing.F) {
-	fuzzJSONRoute(f, "PATCH", "/v1/users/alice", `{"role":"clinician"}`, `{"disabled":true}`, `{"role":null}`)
+	fuzzJSONRoute(f, "PATCH", "/v1/users/bob", `{"role":"clinician"}`, `{"disabled":true}`, `{"role":null}`)
 }
 
 func FuzzResetPasswordHandler(f *testing.F) {
-	fuzzJSONRoute(f, "PUT", "/v1/users/alice/password", `{"password":"`+nursePW+`"}`)
+	fuzzJSONRoute(f, "PUT", "/v1/users/bob/password", `{"password":"`+nursePW+`"}`)
 }
 
 // FuzzDecode checks the strict JSON decoder on its own: it accepts exactly
