@@ -110,12 +110,11 @@ func Parse(name string, data []byte) (Config, error) {
 	c := Default()
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
 	if err != nil {
-		var pe toml.ParseError
-		if pp := (*toml.ParseError)(nil); errors.As(err, &pp) {
-			pe = *pp
-		}
-		if errors.As(err, &pe) || pe.Message != "" {
+		if pe, ok := asParseError(err); ok {
 			key := pe.LastKey
+			if m := definedKey.FindStringSubmatch(pe.Message); key == "" && m != nil {
+				key = m[1] // a table or key defined twice
+			}
 			if key == "" {
 				key = "(document)"
 			}
@@ -142,17 +141,37 @@ func Parse(name string, data []byte) (Config, error) {
 	return c, nil
 }
 
+// asParseError returns the decoder's syntax error, which it returns by
+// value or by pointer.
+func asParseError(err error) (toml.ParseError, bool) {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return pe, true
+	}
+	var pp *toml.ParseError
+	if errors.As(err, &pp) && pp != nil {
+		return *pp, true
+	}
+	return pe, false
+}
+
+// definedKey finds the key in the decoder's message about a key or table
+// defined twice.
+var definedKey = regexp.MustCompile(`^Key '([^']+)' has already been defined`)
+
 // typeErr matches the type errors of the TOML decoder, which are not
 // ParseErrors.
 var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
 // lineOf finds the line on which key is set in a TOML document, by
-// following table headers; 0 if it cannot tell (e.g. inline tables).
+// following table headers. A key the document leaves out (a required key
+// that is missing) gets the line of its table's header. 0 if it cannot
+// tell (e.g. inline tables).
 func lineOf(data []byte, key []string) int {
 	if len(key) == 0 {
 		return 0
 	}
-	table := ""
+	table, header := "", 0
 	want := strings.Join(key[:len(key)-1], ".")
 	last := key[len(key)-1]
 	for i, line := range strings.Split(string(data), "\n") {
@@ -161,6 +180,9 @@ func lineOf(data []byte, key []string) int {
 			table = strings.Trim(strings.TrimSpace(strings.SplitN(l, "#", 2)[0]), "[] ")
 			if table == strings.Join(key, ".") {
 				return i + 1 // an unknown table
+			}
+			if table == want && header == 0 {
+				header = i + 1
 			}
 			continue
 		}
@@ -176,7 +198,7 @@ func lineOf(data []byte, key []string) int {
 			return i + 1
 		}
 	}
-	return 0
+	return header
 }
 
 // Duration is a length of time written as a string ("15m", "1h30m"). A bare

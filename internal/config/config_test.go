@@ -58,8 +58,14 @@ func TestParseErrors(t *testing.T) {
 		{"relative state dir", "[device]\nstate_dir = \"var/lib\"\n", "device.state_dir", 2},
 		{"unknown backend", "[keystore]\nbackend = \"none\"\n", "keystore.backend", 2},
 		{"pcr out of range", "[keystore]\n\ntpm_pcrs = [7, 24]\n", "keystore.tpm_pcrs", 3},
-		{"sealed-file needs kek", "[keystore]\nbackend = \"sealed-file\"\n", "keystore.kek_file", 0},
+		{"sealed-file needs kek", "[device]\n\n[keystore]\nbackend = \"sealed-file\"\n", "keystore.kek_file", 3},
 		{"syntax", "[device\nname = 1\n", "", 2},
+		{"table twice", "[device]\nname = \"a\"\n\n[device]\n", "device", 4},
+		{"key twice", "[device]\nname = \"a\"\nname = \"b\"\n", "device.name", 3},
+		{"wrong type in array", "[keystore]\ntpm_pcrs = [\"7\"]\n", "keystore.tpm_pcrs", 2},
+		{"bare number as duration", "[log]\n\nepoch_interval = 15\n", "log.epoch_interval", 3},
+		{"not UTF-8", "[device]\nname = \"a\xffb\"\n", "device.name", 2},
+		{"UTF-16 file", "\xff\xfe[\x00d\x00]\x00\n\x00", "", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
