@@ -97,14 +97,26 @@ func (l Listed) Open(path string) (*os.File, error) {
 			want = f.SHA256
 		}
 	}
-	got, _, err := hashFile(full)
+	// Hash and read the same open file, so that the file cannot be
+	// swapped between the check and the read of its build information.
+	f, err := os.Open(full)
 	if err != nil {
 		return nil, err
 	}
-	if got != want {
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		f.Close()
 		return nil, fmt.Errorf("%w: %s has SHA-256 %s, the list says %s", ErrFileChanged, path, got, want)
 	}
-	return os.Open(full)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // ErrFileChanged: a file of the tree no longer matches the release
