@@ -186,7 +186,12 @@ func (s *Supervisor) start(ctx context.Context, p Program) (*exec.Cmd, error) {
 		if *p.GID >= 0 {
 			gid = *p.GID
 		}
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}
+		// Groups empty and set: the program keeps none of the daemon's
+		// supplementary groups (least privilege, ARCHITECTURE.md rule 2).
+		// Only a privileged daemon may call setgroups; an unprivileged
+		// one has no group to leak beyond its own.
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{},
+			NoSetGroups: os.Geteuid() != 0}
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", p.Name, err)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -257,7 +258,8 @@ stop_timeout = "5s"
 }
 
 // TestRunsAsConfiguredUser: the signed list's uid/gid apply (the clinical
-// application runs as its own user).
+// application runs as its own user), with no supplementary group left
+// over from the daemon.
 func TestRunsAsConfiguredUser(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to change user")
@@ -266,17 +268,24 @@ func TestRunsAsConfiguredUser(t *testing.T) {
 [[program]]
 name = "app"
 path = "bin/app"
-args = ["-c", "echo $(id -u):$(id -g)"]
+args = ["-c", "echo $(id -u):$(id -g):$(id -G)"]
 env = ["PATH=/usr/bin:/bin"]
 restart = "never"
 uid = 4321
 gid = 4322
 `)
+	// Give the daemon (this process) a supplementary group the program
+	// must not keep.
+	if err := syscall.Setgroups([]int{4444}); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Setgroups(nil)
 	if err := e.sup.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.TrimSpace(e.out.String()); got != "4321:4322" {
-		t.Fatalf("ran as %q, want 4321:4322", got)
+	// No supplementary group of the daemon (root's group 0) is kept.
+	if got := strings.TrimSpace(e.out.String()); got != "4321:4322:4322" {
+		t.Fatalf("ran as %q (uid:gid:groups), want 4321:4322:4322", got)
 	}
 }
 
