@@ -1,7 +1,10 @@
 package state
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,8 +28,8 @@ func TestMigrationsAreConsecutive(t *testing.T) {
 	}
 }
 
-// TestMigrationUpgradesOnce: a database written by a build with schema 1
-// is brought to schema 2 by a later build, whose migration runs once, not
+// TestMigrationUpgradesOnce: a database written by this build is brought
+// to the next schema by a later build, whose migration runs once, not
 // again on the next open; the data written before survives.
 func TestMigrationUpgradesOnce(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "state.db")
@@ -38,8 +41,8 @@ func TestMigrationUpgradesOnce(t *testing.T) {
 	s.Update(func(tx Tx) error { return tx.Put(BucketSettings, "kept", []byte("yes")) })
 	s.Close()
 
-	runs := 0
-	withMigrations(t, append(append([]Migration(nil), Migrations...), Migration{To: 2, Description: "test: add a setting", Apply: func(tx Tx) error {
+	runs, next := 0, CurrentSchema()+1
+	withMigrations(t, append(append([]Migration(nil), Migrations...), Migration{To: next, Description: "test: add a setting", Apply: func(tx Tx) error {
 		runs++
 		return tx.Put(BucketSettings, "added", []byte("by migration 2"))
 	}}))
@@ -48,8 +51,8 @@ func TestMigrationUpgradesOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := s.SchemaVersion(); v != 2 {
-			t.Errorf("schema %d after migration, want 2", v)
+		if v, _ := s.SchemaVersion(); v != next {
+			t.Errorf("schema %d after migration, want %d", v, next)
 		}
 		s.View(func(tx Tx) error {
 			for _, k := range []string{"kept", "added"} {
@@ -77,25 +80,26 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	boom := errors.New("boom")
-	withMigrations(t, append(append([]Migration(nil), Migrations...), Migration{To: 2, Description: "test: fails", Apply: func(tx Tx) error {
+	boom, cur := errors.New("boom"), CurrentSchema()
+	released := Migrations
+	withMigrations(t, append(append([]Migration(nil), Migrations...), Migration{To: cur + 1, Description: "test: fails", Apply: func(tx Tx) error {
 		if err := tx.Put(BucketSettings, "half", []byte("written")); err != nil {
 			return err
 		}
 		return boom
 	}}))
 	_, err = OpenBolt(p, key)
-	if !errors.Is(err, boom) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "version 2 (test: fails)") {
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), fmt.Sprintf("version %d (test: fails)", cur+1)) {
 		t.Fatalf("err = %v, want boom naming %s and the migration", err, p)
 	}
-	withMigrations(t, Migrations[:1])
+	withMigrations(t, released)
 	s, err = OpenBolt(p, key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, _ := s.SchemaVersion(); v != 1 {
-		t.Errorf("schema %d after a failed migration, want 1", v)
+	if v, _ := s.SchemaVersion(); v != cur {
+		t.Errorf("schema %d after a failed migration, want %d", v, cur)
 	}
 	s.View(func(tx Tx) error {
 		if _, err := tx.Get(BucketSettings, "half"); !errors.Is(err, ErrNotFound) {
@@ -103,4 +107,24 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestBoltRefusesOtherDataKey: a database opened with another data key (a
+// key store and a database that do not belong together) is refused at
+// open, naming the file, and is not changed.
+func TestBoltRefusesOtherDataKey(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "state.db")
+	s, err := OpenBolt(p, newKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	before, _ := os.ReadFile(p)
+	_, err = OpenBolt(p, newKey(t))
+	if !errors.Is(err, ErrDecrypt) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "another data key") {
+		t.Fatalf("err = %v, want ErrDecrypt naming %s and the other data key", err, p)
+	}
+	if after, _ := os.ReadFile(p); !bytes.Equal(after, before) {
+		t.Fatal("a refused open changed the database")
+	}
 }

@@ -94,13 +94,41 @@ type Migration struct {
 // change a released one.
 var Migrations = []Migration{
 	{To: 1, Description: "initial schema", Apply: func(tx Tx) error { return nil }},
+	{To: 2, Description: "data-key check value", Apply: func(tx Tx) error {
+		return tx.PutSecret(BucketMeta, keyCheckKey, []byte(keyCheckValue))
+	}},
+}
+
+// The key check is a known value sealed with the data key, so that a
+// database opened with another data key (a key store and a database from
+// different backups or devices) is refused at open instead of failing
+// later, secret by secret.
+const (
+	keyCheckKey   = "data-key-check"
+	keyCheckValue = "medguard state data key check v1"
+)
+
+// checkDataKey refuses a store whose secrets were sealed with another
+// data key. A store before schema 2 has no check value yet.
+func checkDataKey(s Store) error {
+	return s.View(func(tx Tx) error {
+		v, err := tx.GetSecret(BucketMeta, keyCheckKey)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil || string(v) != keyCheckValue {
+			return fmt.Errorf("its secret values were sealed with another data key (the key store and the database do not belong together; restore both from the same backup): %w", ErrDecrypt)
+		}
+		return nil
+	})
 }
 
 // CurrentSchema is the schema version this build writes.
 func CurrentSchema() int { return Migrations[len(Migrations)-1].To }
 
 // migrate applies the migrations the store lacks. A store written by a
-// newer build (a higher version) is refused rather than misread.
+// newer build (a higher version), or whose secrets were sealed with another
+// data key, is refused before anything is written.
 func migrate(s Store) error {
 	v, err := s.SchemaVersion()
 	if err != nil {
@@ -108,6 +136,9 @@ func migrate(s Store) error {
 	}
 	if v > CurrentSchema() {
 		return fmt.Errorf("state schema version %d is newer than this build's %d: refusing to open", v, CurrentSchema())
+	}
+	if err := checkDataKey(s); err != nil {
+		return err
 	}
 	for _, m := range Migrations {
 		if m.To <= v {
