@@ -49,6 +49,11 @@ type Kind struct {
 	// Change marks a configuration change: the notification lists the
 	// changed values, old → new, secrets masked.
 	Change bool
+	// Implies, for a configuration change, is the change that an event's
+	// code itself means, by event code: the writer records no old value
+	// for it (an account disabled, a password reset). Secrets appear only
+	// as Masked.
+	Implies map[string]Change
 	// Resolves lists the codes of notifications that this one ends: a
 	// notification stays active (a clinical warning stays on the screen)
 	// until a later one resolves it.
@@ -219,6 +224,14 @@ var Catalog = []Kind{
 		Cause:  "{{.Actor}} from {{.Source}}: {{.Message}}",
 		Action: "Check that the change was planned; if not, disable the account that made it and inform hospital IT security.",
 		Change: true,
+		Implies: map[string]Change{
+			"auth.user.created":     {What: "account", Old: "–", New: "created"},
+			"auth.user.deleted":     {What: "account", Old: "exists", New: "deleted"},
+			"auth.user.enabled":     {What: "account", Old: "disabled", New: "enabled"},
+			"auth.user.disabled":    {What: "account", Old: "enabled", New: "disabled"},
+			"auth.password.changed": {What: "password", Old: Masked, New: Masked},
+			"auth.password.reset":   {What: "password", Old: Masked, New: Masked},
+		},
 	},
 	{
 		Code: "config.change.network", Title: "Network access changed",

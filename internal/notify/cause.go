@@ -122,10 +122,13 @@ type Change struct {
 }
 
 // changesOf reads the changed values of a configuration-change event.
-// Writers put them in fields "old.KEY" and "new.KEY" (or "old" and "new"
-// with "setting" naming what changed); other fields are details and are
-// listed as new values.
-func changesOf(f map[string]string) []Change {
+// Writers put them in fields "old.KEY" and "new.KEY", "old_KEY" and "KEY"
+// (auth: "old_role" and "role"), or "old" and "new" with "setting" naming
+// what changed; other fields are details and are listed as new values.
+// implied is the change that the event's code itself means (Kind.Implies),
+// for writers that record no old value (an account disabled, a password
+// reset); it is nil if there is none.
+func changesOf(f map[string]string, implied *Change) []Change {
 	byWhat := map[string]*Change{}
 	get := func(w string) *Change {
 		if byWhat[w] == nil {
@@ -133,12 +136,18 @@ func changesOf(f map[string]string) []Change {
 		}
 		return byWhat[w]
 	}
+	if implied != nil {
+		c := *implied
+		byWhat[c.What] = &c
+	}
 	for k, v := range f {
 		switch {
 		case strings.HasPrefix(k, "old."):
 			get(k[4:]).Old = v
 		case strings.HasPrefix(k, "new."):
 			get(k[4:]).New = v
+		case strings.HasPrefix(k, "old_") && hasKey(f, k[4:]):
+			get(k[4:]).Old = v
 		case k == "old":
 			get(settingName(f)).Old = v
 		case k == "new":
@@ -155,6 +164,8 @@ func changesOf(f map[string]string) []Change {
 	sort.Slice(out, func(i, j int) bool { return out[i].What < out[j].What })
 	return out
 }
+
+func hasKey(f map[string]string, k string) bool { _, ok := f[k]; return ok }
 
 func settingName(f map[string]string) string {
 	if s := f["setting"]; s != "" {

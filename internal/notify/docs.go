@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -56,7 +57,10 @@ actor and where it acted from.
 		fmt.Fprintf(&b, "- Cause: `%s`\n", k.Cause)
 		fmt.Fprintf(&b, "- Recommended action: %s\n", k.Action)
 		if k.Change {
-			b.WriteString("- Configuration change: lists the changed values, old → new (event fields `old.KEY` and `new.KEY`), secrets masked.\n")
+			b.WriteString("- Configuration change: lists the changed values, old → new (event fields `old.KEY` and `new.KEY`, or `old_KEY` and `KEY`), secrets masked.\n")
+		}
+		if len(k.Implies) > 0 {
+			fmt.Fprintf(&b, "- Changes the event itself means: %s\n", implies(k.Implies))
 		}
 		if len(k.Resolves) > 0 {
 			fmt.Fprintf(&b, "- Resolves: %s\n", codes(k.Resolves))
@@ -83,6 +87,20 @@ func raisedBy(k Kind) string {
 	}
 	if k.MaxSeverity != nil {
 		parts = append(parts, fmt.Sprintf("any other event of severity %s or worse", *k.MaxSeverity))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func implies(m map[string]Change) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		c := m[k]
+		parts[i] = fmt.Sprintf("`%s`: %s %s → %s", k, c.What, c.Old, c.New)
 	}
 	return strings.Join(parts, "; ")
 }

@@ -209,7 +209,11 @@ func (n *Notifier) Handle(e eventlog.Event) {
 		Event: EventRef{Seq: e.Seq, Code: e.Code, Category: e.Category, Boot: e.BootID, Actor: e.Actor, Source: e.Source, Message: e.Message},
 	}
 	if k.Change {
-		no.Changes = changesOf(e.Fields)
+		var implied *Change
+		if c, ok := k.Implies[e.Code]; ok {
+			implied = &c
+		}
+		no.Changes = changesOf(e.Fields, implied)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
