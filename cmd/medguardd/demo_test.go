@@ -3,10 +3,16 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,8 +74,9 @@ func startDemo(t *testing.T) (map[string]string, string) {
 }
 
 // TestDemoStateHasNoPlaintextSecret greps the whole state directory of a
-// running demo for every secret the key store holds (raw, hex and base64)
-// and for PEM private keys, and finds none.
+// running demo, after it was provisioned, for every secret the key store
+// holds (raw, hex and base64), for PEM private keys, and for the setup
+// code, the admin's password and the session token, and finds none.
 func TestDemoStateHasNoPlaintextSecret(t *testing.T) {
 	facts, stateDir := startDemo(t)
 	if facts["state-dir"] != stateDir {
@@ -106,6 +113,16 @@ func TestDemoStateHasNoPlaintextSecret(t *testing.T) {
 	}
 	kekBytes, _ := os.ReadFile(kek)
 	needles = append(needles, kekBytes, []byte("PRIVATE KEY-----"))
+	// What the provisioning put in: the setup code, the admin's password
+	// and the session token the device handed out.
+	code := facts["setup-code"]
+	password, token := provision(t, facts)
+	for _, v := range []string{code, strings.ReplaceAll(code, "-", ""), password, token} {
+		if len(v) < 16 {
+			t.Fatalf("provisioning secret %q is too short to search for", v)
+		}
+		needles = append(needles, []byte(v), []byte(strings.ToLower(v)))
+	}
 	files := 0
 	filepath.WalkDir(stateDir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || !e.Type().IsRegular() {
@@ -127,4 +144,39 @@ func TestDemoStateHasNoPlaintextSecret(t *testing.T) {
 	if files < 3 {
 		t.Fatalf("walked only %d files", files)
 	}
+}
+
+// provision creates the demo's first admin over its HTTPS API with the
+// setup code it printed, trusting only the certificate whose fingerprint
+// it printed. It returns the password (generated for this test) and the
+// session token.
+func provision(t *testing.T, facts map[string]string) (password, token string) {
+	t.Helper()
+	pin := strings.ReplaceAll(facts["tls-sha256"], ":", "")
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		InsecureSkipVerify: true, // the pin below is the check
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+			if !strings.EqualFold(hex.EncodeToString(sum[:]), pin) {
+				return errors.New("certificate does not match the printed tls-sha256")
+			}
+			return nil
+		},
+	}}}
+	pw := make([]byte, 18)
+	rand.Read(pw)
+	password = base64.RawURLEncoding.EncodeToString(pw)
+	body, _ := json.Marshal(map[string]string{"code": facts["setup-code"], "user": "alice", "password": password})
+	resp, err := client.Post(strings.TrimSuffix(facts["console"], "/")+"/v1/setup", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+	defer resp.Body.Close()
+	var a struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK || a.Token == "" {
+		t.Fatalf("setup: status %d, token %q, %v", resp.StatusCode, a.Token, err)
+	}
+	return password, a.Token
 }
