@@ -17,7 +17,7 @@ import (
 func TestVerifyForwardedOnRsyslogOutput(t *testing.T) {
 	r := forwardtest.StartRsyslog(t, forwardtest.RsyslogOptions{})
 	dir := t.TempDir()
-	forwardtest.WriteFile(t, dir, "pass.txt", []byte("correct horse battery\n"))
+	forwardtest.WriteFile(t, dir, "pass.txt", []byte(testPassphrase+"\n"))
 	var keys []string
 	total := uint64(0)
 	for _, device := range []string{"icu-monitor-7", "icu-monitor-8"} {
@@ -25,7 +25,7 @@ func TestVerifyForwardedOnRsyslogOutput(t *testing.T) {
 		forwardtest.RecordN(t, l, 400)
 		total += l.Last()
 		kf := filepath.Join(dir, device+".age")
-		forwardtest.WriteVerifierFile(t, kf, key, "correct horse battery")
+		forwardtest.WriteVerifierFile(t, kf, key, testPassphrase)
 		keys = append(keys, "--key", kf)
 		f, err := forward.New(forward.Config{Source: forward.LogSource(l), Device: device, Facility: 13,
 			Destinations: []forward.Destination{{Name: "siem", Address: r.Addr(), RootCAs: r.CA.Pool(), ServerName: "localhost", Cursor: &forwardtest.MemCursor{}}}})

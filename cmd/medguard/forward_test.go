@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,6 +91,10 @@ func TestVerifyForwardedScripts(t *testing.T) {
 	})
 }
 
+// testPassphrase encrypts the verifier files of the forwarding tests; it
+// is generated for each run (no credential is committed).
+var testPassphrase = rand.Text()
+
 // deviceLog records n events in a real log of device, writes its verifier
 // file (dir/m7.age or dir/m8.age) and returns the (closed) log.
 func deviceLog(t *testing.T, dir, device string, n int) *eventlog.Log {
@@ -103,8 +108,7 @@ func deviceLog(t *testing.T, dir, device string, n int) *eventlog.Log {
 	if err := l.Close(); err != nil { // writes a final checkpoint
 		t.Fatal(err)
 	}
-	forwardtest.WriteFile(t, dir, "pass.txt", []byte("correct horse battery\n"))
-	forwardtest.WriteFile(t, dir, "m"+device[len(device)-1:]+".age", nil)
-	forwardtest.WriteVerifierFile(t, filepath.Join(dir, "m"+device[len(device)-1:]+".age"), key, "correct horse battery")
+	forwardtest.WriteFile(t, dir, "pass.txt", []byte(testPassphrase+"\n"))
+	forwardtest.WriteVerifierFile(t, filepath.Join(dir, "m"+device[len(device)-1:]+".age"), key, testPassphrase)
 	return l
 }
