@@ -357,15 +357,15 @@ func TestAttackForgedCheckpoint(t *testing.T) {
 	// record MAC no longer verifies, so it is a modification.
 	seg := env.segPaths()[0]
 	recLines := readLines(t, seg)
-	i := indexOf(t, recLines, 18)
+	i := indexOf(t, recLines, 17)
 	r, err := ParseRecord(recLines[i])
 	if err != nil || r.Code != CodeCheckpoint {
-		t.Fatalf("record 18 is not a checkpoint: %v %s", err, r.Code)
+		t.Fatalf("record 17 is not a checkpoint: %v %s", err, r.Code)
 	}
 	r.Fields[fieldNote], r.line = string(own), nil
 	recLines[i] = append(r.Line(), '\n')
 	writeLines(t, seg, recLines)
-	wantDamage(t, env.verify(cp), KindModified, 18)
+	wantDamage(t, env.verify(cp), KindModified, 17)
 }
 
 func TestAttackCheckpointOfAnotherDevice(t *testing.T) {

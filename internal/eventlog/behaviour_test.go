@@ -460,3 +460,50 @@ func TestRootKeyOfOtherLength(t *testing.T) {
 		t.Fatalf("64-byte root key: %+v", rep)
 	}
 }
+
+// droppingKeys loses every store of the log's state that names a record:
+// what a kill before the persister's first store leaves behind.
+type droppingKeys struct{ Keys }
+
+func (d droppingKeys) PutSecret(name string, v *keystore.Secret) error {
+	if name == ItemLogState {
+		if s, err := unmarshalState(v.Bytes()); err == nil && s.Seq > 0 {
+			return nil
+		}
+	}
+	return d.Keys.PutSecret(name, v)
+}
+
+// A crash right after the first records of a new log, before any state
+// was stored off the append path, leaves a log that reopens, goes on and
+// verifies (it used to be refused as ErrKeyState, so the daemon could not
+// start).
+func TestCrashBeforeFirstStateStoreReopens(t *testing.T) {
+	env := newTestEnv(t)
+	l := env.open(func(c *Config) { c.Keys, c.EpochEntries = droppingKeys{env.keys}, 1000 })
+	fill(t, l, 5)
+	l.Close() // its final state store is lost too
+	l = env.open()
+	fill(t, l, 2)
+	l.Close()
+	if rep := env.verify(env.lastCheckpoint()); !rep.OK || rep.FirstSeq != 1 || rep.MACVerified != rep.Records {
+		t.Fatalf("log after the crash: %+v", rep)
+	}
+}
+
+// A new log's first record is log.opened: no checkpoint of the empty tree,
+// which would commit to nothing; the first checkpoint covers records.
+func TestNewLogBeginsWithoutEmptyCheckpoint(t *testing.T) {
+	env := newTestEnv(t)
+	l := env.open()
+	fill(t, l, 3)
+	l.Close()
+	recs := mustReadAll(t, env)
+	if recs[0].Seq != 1 || recs[0].Code != CodeOpened {
+		t.Fatalf("record 1 is %s, want %s", recs[0].Code, CodeOpened)
+	}
+	rep := env.verify(env.lastCheckpoint())
+	if !rep.OK || rep.Checkpoints != 1 || rep.LastCheckpoint != 4 {
+		t.Fatalf("want one checkpoint (at close) of records 1 to 4: %+v", rep)
+	}
+}

@@ -326,6 +326,8 @@ func (c *classifier) finish(ev evidence) Report {
 func (c *classifier) endEvidence(what string, n, epoch uint64, diverged func() bool, compared bool) {
 	last := c.rep.LastSeq
 	switch {
+	case n == 0:
+		// It covers no record (a state sealed before the first one).
 	case last < n:
 		k := KindTruncated
 		detail := fmt.Sprintf("the log ends at record %d but the %s covers %d records", last, what, n)

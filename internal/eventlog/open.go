@@ -204,7 +204,21 @@ func (w *writer) resume(t *tail, st *State, stErr error) ([]Event, error) {
 		}
 		w.key = append([]byte(nil), root.Bytes()...)
 		root.Zero()
-		w.next, w.rotate_, w.stateDirty = 1, true, true
+		w.next, w.rotate_ = 1, true
+		if len(w.key) != macSize {
+			// The sealed state holds 32-byte keys; a root key of another
+			// length (the verifier file allows 16 to 64 bytes) is evolved
+			// once before the first record, as a verifier derives it.
+			k := deriveKey(w.key, 0, 1)
+			clear(w.key)
+			w.key, w.epoch = k, 1
+		}
+		// The first state is sealed before the first record is written: a
+		// crash before the persister's first store must not leave records
+		// without a state, which Open would refuse as ErrKeyState.
+		if err := storeState(cfg.Keys, w.snapshot()); err != nil {
+			return nil, fmt.Errorf("open event log %s: %w", cfg.Dir, err)
+		}
 		return nil, nil
 	case stErr != nil:
 		return nil, fmt.Errorf("open event log %s (records up to %d): %w: %w", cfg.Dir, t.lastSeq, ErrKeyState, stErr)
@@ -304,6 +318,10 @@ func scanSegment(dir string, s segment, last bool, pub ed25519.PublicKey, t *tai
 				t.tree.add(tlog.RecordHash(line))
 			}
 			continue
+		}
+		if !t.treeOK && h.seq == 1 && s.first == 1 {
+			// The log's first record: the tree begins here, empty.
+			t.tree, t.treeOK = merkle{}, true
 		}
 		if !t.treeOK && h.checkpoint {
 			if m, ok := checkpointTree(line, pub); ok && m.n == h.seq-1 {

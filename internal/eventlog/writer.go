@@ -304,7 +304,9 @@ func (w *writer) flush() error {
 
 // rotate closes the current segment (durably) and begins a new one whose
 // first record is a checkpoint, so that every segment can anchor the
-// verification of the rest.
+// verification of the rest. The log's first segment has nothing before it
+// to anchor: a checkpoint of the empty tree would commit to nothing, and a
+// verifier begins the tree at record 1 itself.
 func (w *writer) rotate() error {
 	if w.f != nil {
 		if err := w.flush(); err != nil {
@@ -329,7 +331,9 @@ func (w *writer) rotate() error {
 	w.segsDirty = true
 	w.curSize = 0
 	w.rotate_ = false
-	w.appendCheckpoint()
+	if w.next > 1 {
+		w.appendCheckpoint()
+	}
 	return nil
 }
 
