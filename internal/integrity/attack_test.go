@@ -1,10 +1,12 @@
 package integrity
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -245,4 +247,69 @@ func TestBuildRefusesSymlinkEscapingThroughSymlink(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "x/y/a: symlink to") {
 		t.Fatalf("Build = %v, want the escaping symlink named", err)
 	}
+}
+
+// TestSealedCopyIsAlwaysTheVerifiedBytes: while the executable on disk is
+// rewritten in place over and over (same size, other content), every copy
+// OpenExecutable hands out holds exactly the signed bytes; the others are
+// refused. A rewrite between the metadata check and the copy, or during
+// the copy, cannot reach what is executed.
+func TestSealedCopyIsAlwaysTheVerifiedBytes(t *testing.T) {
+	f := newFixture(t)
+	c := f.checker(t, 1)
+	if _, err := c.VerifyBoot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(f.root, "bin/app")
+	good, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := append([]byte(nil), good...)
+	for i := 0; i < len(evil); i += 512 {
+		evil[i] ^= 0xff
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w, err := os.OpenFile(p, os.O_WRONLY, 0)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer w.Close()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				w.WriteAt(good, 0)
+				return
+			default:
+			}
+			if i%2 == 0 {
+				w.WriteAt(evil, 0)
+			} else {
+				w.WriteAt(good, 0)
+			}
+		}
+	}()
+	for range 100 {
+		mem, err := c.OpenExecutable(context.Background(), "bin/app")
+		if err != nil {
+			if !IsSecurity(err) {
+				t.Fatalf("OpenExecutable = %v, want a security error or the verified copy", err)
+			}
+			continue
+		}
+		got, err := io.ReadAll(io.NewSectionReader(mem, 0, int64(len(good))+1))
+		mem.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, good) {
+			t.Fatal("a sealed copy differs from the signed bytes")
+		}
+	}
+	close(stop)
+	<-done
 }
