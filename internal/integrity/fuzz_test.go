@@ -3,6 +3,8 @@ package integrity
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"testing"
 	"time"
@@ -93,6 +95,24 @@ func FuzzParsePublicKey(f *testing.F) {
 		q, err := ParsePublicKey(p.String())
 		if err != nil || !q.Equal(p) {
 			t.Fatalf("public key does not round-trip: %q", s)
+		}
+	})
+}
+
+// FuzzParseKeyBody: the decrypted content of a private key file never
+// panics the parser, and what it accepts is the key it names.
+func FuzzParseKeyBody(f *testing.F) {
+	f.Add([]byte(privateHeader + "\n" + base64.StdEncoding.EncodeToString(make([]byte, 32)) + "\n"))
+	f.Add([]byte(privateHeader + "\nAAAA\n"))
+	f.Add([]byte("age-encryption.org/v1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, err := parseKeyBody(data)
+		if err != nil {
+			return
+		}
+		sig, err := k.Sign(context.Background(), []byte("pae"))
+		if err != nil || !ed25519.Verify(k.PublicKey().k, SignedMessage([]byte("pae")), sig) {
+			t.Fatalf("accepted key does not sign: %v", err)
 		}
 	})
 }

@@ -185,6 +185,12 @@ func DecryptPrivateKey(data []byte, passphrase string) (*PrivateKey, error) {
 		return nil, fmt.Errorf("decrypt release key: %w", err)
 	}
 	defer clear(body)
+	return parseKeyBody(body)
+}
+
+// parseKeyBody parses the decrypted content of a private key file: the
+// header line and the base64 Ed25519 seed.
+func parseKeyBody(body []byte) (*PrivateKey, error) {
 	head, rest, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
 	if head != privateHeader {
 		return nil, errors.New("decrypt release key: not a medguard release key")
