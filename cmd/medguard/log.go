@@ -244,7 +244,7 @@ func printLogReport(w io.Writer, dir string, r *eventlog.Report) {
 	if r.MACUnchecked > 0 {
 		fmt.Fprintf(w, "mac-unchecked: %d\n", r.MACUnchecked)
 	}
-	fmt.Fprintf(w, "checkpoints: %d (newest covers %d records)\n", r.Checkpoints, r.LastCheckpoint)
+	fmt.Fprintf(w, "checkpoints: %s\n", checkpointSummary(r))
 	fmt.Fprintf(w, "evidence: %s\n", r.Evidence)
 	if r.Crash != nil {
 		fmt.Fprintf(w, "crash: torn final record in %s at offset %d (%d bytes): written during a crash, never acknowledged\n", r.Crash.Segment, r.Crash.Offset, r.Crash.Bytes)
@@ -265,6 +265,20 @@ func printLogReport(w io.Writer, dir string, r *eventlog.Report) {
 		}
 		fmt.Fprintf(w, "damage: %s at record %d%s: %s\n", d.Kind, d.Seq, where, d.Detail)
 	}
+}
+
+// checkpointSummary says, for an admin, what the signed checkpoints in the
+// log cover.
+func checkpointSummary(r *eventlog.Report) string {
+	switch {
+	case r.Checkpoints > 0 && r.LastCheckpoint > 0:
+		return fmt.Sprintf("%d verified (signed by the device, matching the records); the newest covers records 1 to %d", r.Checkpoints, r.LastCheckpoint)
+	case r.Checkpoints > 0:
+		return fmt.Sprintf("%d verified, none covering a record", r.Checkpoints)
+	case r.OK:
+		return "none yet (the device signs one every log.checkpoint_entries records or log.checkpoint_interval, and at shutdown); the records are covered by their MACs and chain"
+	}
+	return "none verified"
 }
 
 func runLogShow(ctx context.Context, e *env, args []string) error {
