@@ -3,10 +3,12 @@ package integrity
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -292,5 +294,27 @@ func TestUnlistedDataIsAWarning(t *testing.T) {
 	}
 	if len(f.dev.Codes()) != 0 {
 		t.Fatal("device told not suitable for an unlisted data file")
+	}
+}
+
+// TestUnlistedSpecialFileIsAWarning: a FIFO or socket left in the root
+// cannot run; it is reported (a warning), never opened, and the device
+// stays suitable.
+func TestUnlistedSpecialFileIsAWarning(t *testing.T) {
+	f := newFixture(t)
+	if err := syscall.Mkfifo(filepath.Join(f.root, "share/fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock, err := net.Listen("unix", filepath.Join(f.root, "share/sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	rep, err := f.checker(t, 1).VerifyBoot(context.Background())
+	if err != nil {
+		t.Fatalf("VerifyBoot: %v (findings %+v)", err, rep.Findings)
+	}
+	if len(rep.Findings) != 2 || rep.Findings[0].Kind != FindingUnlisted || rep.Findings[1].Kind != FindingUnlisted {
+		t.Fatalf("findings = %+v, want two unlisted warnings", rep.Findings)
 	}
 }

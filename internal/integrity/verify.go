@@ -258,6 +258,12 @@ func classifyUnlisted(dir *os.File, rel string, d fs.DirEntry, now func() time.T
 		}
 		return f, true
 	}
+	if !d.Type().IsRegular() {
+		// A socket, FIFO or device node cannot be run, and opening a
+		// device can have side effects: report it without opening it.
+		f.Detail = fmt.Sprintf("unlisted special file (%v)", d.Type())
+		return f, true
+	}
 	fh, err := openBeneath(dir, rel)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
