@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/medguard/medguard/internal/eventlog"
@@ -98,5 +99,36 @@ func TestVerifierReadsTheLogsExport(t *testing.T) {
 	}
 	if res := verifyLines(key, lines); !res.OK || res.Devices[0].LastSeq != recs[len(recs)-1].Seq {
 		t.Fatalf("export does not verify: %+v", res)
+	}
+}
+
+// Messages that lie about the entry they carry, or carry a line that is
+// not the log's canonical bytes, do not verify.
+func TestVerifierRefusesLyingMessages(t *testing.T) {
+	msgs, key := smallLog(t, 30)
+	replace := func(i int, m string) []string {
+		out := append([]string(nil), msgs...)
+		out[i] = m
+		return out
+	}
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		seq   uint64
+		want  string
+	}{
+		// Entry 5 relabelled as 7, to hide that 7 was removed.
+		{"relabelled", replace(6, strings.Replace(msgs[4], `seq="5"`, `seq="7"`, 1)), 7, "carries entry 5"},
+		// The same JSON, not in canonical form.
+		{"non-canonical", replace(8, strings.Replace(msgs[8], `{"seq":9,`, `{"seq": 9,`, 1)), 9, ""},
+	} {
+		if tc.lines[tc.seq-1] == msgs[tc.seq-1] {
+			t.Fatalf("%s: the test did not change the message", tc.name)
+		}
+		res := verifyLines(key, tc.lines)
+		d := res.Devices[0]
+		if res.OK || d.First == nil || d.First.Seq != tc.seq || !strings.Contains(d.First.Detail, tc.want) {
+			t.Errorf("%s: verification says %+v, want damage at %d", tc.name, d.First, tc.seq)
+		}
 	}
 }
