@@ -39,12 +39,33 @@ func OpenBolt(path string, dataKey *keystore.Secret) (*Bolt, error) {
 
 // View implements Store.
 func (b *Bolt) View(fn func(Tx) error) error {
-	return b.db.View(func(tx *bolt.Tx) error { return fn(secretTx{boltTx{tx}, b.s}) })
+	return b.db.View(func(tx *bolt.Tx) error { return fn(secretTx{&boltTx{tx: tx}, b.s}) })
 }
 
-// Update implements Store.
+// Update implements Store. A transaction that wrote nothing (a
+// read-modify-write that decided not to write) is rolled back rather than
+// committed, so that it leaves the file as it was: a bbolt commit writes a
+// new meta page even when nothing changed, and a refused boot must change
+// nothing on disk.
 func (b *Bolt) Update(fn func(Tx) error) error {
-	return b.db.Update(func(tx *bolt.Tx) error { return fn(secretTx{boltTx{tx}, b.s}) })
+	tx, err := b.db.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if tx.DB() != nil { // fn panicked: neither committed nor rolled back
+			tx.Rollback()
+		}
+	}()
+	bt := &boltTx{tx: tx}
+	if err := fn(secretTx{bt, b.s}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if !bt.wrote {
+		return tx.Rollback()
+	}
+	return tx.Commit()
 }
 
 // SchemaVersion implements Store.
@@ -62,9 +83,14 @@ func (b *Bolt) Close() error {
 	return err
 }
 
-type boltTx struct{ tx *bolt.Tx }
+// boltTx is one bbolt transaction; wrote records whether it changed
+// anything.
+type boltTx struct {
+	tx    *bolt.Tx
+	wrote bool
+}
 
-func (t boltTx) Get(bucket, key string) ([]byte, error) {
+func (t *boltTx) Get(bucket, key string) ([]byte, error) {
 	if err := checkBucket(bucket); err != nil {
 		return nil, err
 	}
@@ -79,7 +105,7 @@ func (t boltTx) Get(bucket, key string) ([]byte, error) {
 	return append([]byte(nil), v...), nil
 }
 
-func (t boltTx) Put(bucket, key string, value []byte) error {
+func (t *boltTx) Put(bucket, key string, value []byte) error {
 	if err := checkBucket(bucket); err != nil {
 		return err
 	}
@@ -90,10 +116,11 @@ func (t boltTx) Put(bucket, key string, value []byte) error {
 	if err != nil {
 		return err
 	}
+	t.wrote = true
 	return bk.Put([]byte(key), value)
 }
 
-func (t boltTx) Delete(bucket, key string) error {
+func (t *boltTx) Delete(bucket, key string) error {
 	if err := checkBucket(bucket); err != nil {
 		return err
 	}
@@ -101,10 +128,11 @@ func (t boltTx) Delete(bucket, key string) error {
 	if bk == nil {
 		return nil
 	}
+	t.wrote = true
 	return bk.Delete([]byte(key))
 }
 
-func (t boltTx) ForEach(bucket string, fn func(string, []byte) error) error {
+func (t *boltTx) ForEach(bucket string, fn func(string, []byte) error) error {
 	if err := checkBucket(bucket); err != nil {
 		return err
 	}

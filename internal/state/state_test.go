@@ -200,3 +200,35 @@ func TestWrongDataKeySize(t *testing.T) {
 		t.Fatal("accepted a 16-byte data key")
 	}
 }
+
+// TestBoltUpdateWithoutWritesLeavesFile: an Update that only reads (a
+// read-modify-write that had nothing to change) does not touch the file,
+// so that a boot refused later changed nothing on disk.
+func TestBoltUpdateWithoutWritesLeavesFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "state.db")
+	s, err := OpenBolt(p, newKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before, _ := os.ReadFile(p)
+	err = s.Update(func(tx Tx) error {
+		_, err := tx.Get(BucketSettings, "floor")
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(p); !bytes.Equal(after, before) {
+		t.Fatal("an Update without writes changed the database file")
+	}
+	if err := s.Update(func(tx Tx) error { return tx.Put(BucketSettings, "floor", []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(p); bytes.Equal(after, before) {
+		t.Fatal("an Update with a write left the file as it was")
+	}
+}
