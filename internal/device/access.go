@@ -21,6 +21,18 @@ import (
 // listens.
 func (d *Device) openAccess(ctx context.Context) (string, error) {
 	c := d.cfg.Config
+	// The certificate first: a damaged TLS key or certificate stops the
+	// boot before accounts are opened or a setup code is issued, so that
+	// the refused boot changes nothing on disk.
+	ln, err := d.listen(c.API.Listen)
+	if err != nil {
+		return "", err
+	}
+	hosts := certHosts(c.Device.Name, ln.Addr())
+	if _, err := d.keys.EnsureTLSCertificate(hosts); err != nil {
+		ln.Close()
+		return "", fmt.Errorf("device TLS certificate: %w", err)
+	}
 	acfg := auth.FromConfig(c.Auth, c.Device)
 	acfg.Store, acfg.Events, acfg.Logger, acfg.Now = d.store, d.rec, d.logger.With("part", "auth"), d.now
 	acfg.OnSetupCode = func(code string, exp time.Time) {
@@ -40,20 +52,12 @@ func (d *Device) openAccess(ctx context.Context) (string, error) {
 	}
 	a, err := auth.New(acfg)
 	if err != nil {
+		ln.Close()
 		return "", err
 	}
 	d.auth = a
 	d.onClose(a.Close)
 
-	ln, err := d.listen(c.API.Listen)
-	if err != nil {
-		return "", err
-	}
-	hosts := certHosts(c.Device.Name, ln.Addr())
-	if _, err := d.keys.EnsureTLSCertificate(hosts); err != nil {
-		ln.Close()
-		return "", fmt.Errorf("device TLS certificate: %w", err)
-	}
 	scfg, err := api.FromConfig(c.API, c.Device)
 	if err != nil {
 		ln.Close()

@@ -269,6 +269,18 @@ func TestBootRefusesBadInput(t *testing.T) {
 		{"missing key-encryption key", func(t *testing.T, cfg *Config, stateDir string) {
 			os.Remove(cfg.Config.KeyStore.KEKFile)
 		}, []string{"kek"}, false},
+		{"corrupt data key", func(t *testing.T, cfg *Config, stateDir string) {
+			flipByte(t, filepath.Join(stateDir, "keys", "data-key.sealed"))
+		}, []string{"data-key.sealed", "fails authentication"}, true},
+		{"corrupt TLS key", func(t *testing.T, cfg *Config, stateDir string) {
+			flipByte(t, filepath.Join(stateDir, "keys", "tls-key.sealed"))
+		}, []string{"tls-key.sealed", "fails authentication"}, true},
+		{"corrupt event log state", func(t *testing.T, cfg *Config, stateDir string) {
+			flipByte(t, filepath.Join(stateDir, "keys", "log-state.sealed"))
+		}, []string{"log-state.sealed", "fails authentication"}, false},
+		{"TLS certificate not PEM", func(t *testing.T, cfg *Config, stateDir string) {
+			os.WriteFile(filepath.Join(stateDir, "keys", "tls-cert.pem"), []byte("not a certificate\n"), 0o644)
+		}, []string{"tls-cert.pem", "no PEM certificate"}, true},
 		{"deleted identity key", func(t *testing.T, cfg *Config, stateDir string) {
 			// Attack: delete the identity so that the device starts a new
 			// history under a new key. Only a first start creates one.
@@ -316,6 +328,19 @@ func TestBootRefusesBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// flipByte changes one byte in the middle of the file at p.
+func flipByte(t *testing.T, p string) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x01
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
