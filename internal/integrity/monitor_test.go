@@ -44,6 +44,7 @@ func TestMonitorDetectsChangesWhileRunning(t *testing.T) {
 	if fields["via"] != "inotify" || fields["detected"] == "" || fields["latency"] == "" {
 		t.Fatalf("finding fields = %v", fields)
 	}
+	t.Logf("one byte changed: found by inotify %s after the inode changed", fields["latency"]) // a figure for BENCHMARKS.md, not asserted
 	write(t, filepath.Join(f.root, "newdir/sub/tool"), "#!/bin/sh\n", 0o755)
 	waitEvent(t, f, "integrity.file.unlisted-executable", "newdir/sub/tool")
 	rm(t, filepath.Join(f.root, "share/doc/README.md"))
