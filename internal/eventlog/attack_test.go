@@ -49,7 +49,7 @@ func wantDamage(t *testing.T, rep Report, kind Kind, seq uint64) {
 
 func TestAttackFlipByteInEachField(t *testing.T) {
 	const target = 30
-	for _, field := range []string{"seq", "time", "boot", "code", "cat", "sev", "actor", "src", "msg", "fields", "epoch", "prev", "mac"} {
+	for _, field := range []string{"seq", "time", "boot", "code", "cat", "sev", "actor", "src", "msg", "cause", "action", "fields", "epoch", "prev", "mac"} {
 		t.Run(field, func(t *testing.T) {
 			env, cp := attackLog(t)
 			seg := env.segPaths()[0]

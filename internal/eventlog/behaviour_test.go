@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"slices"
 
 	"github.com/medguard/medguard/internal/keystore"
 
@@ -123,22 +124,32 @@ func TestCapacityWarningRemovalAndVerification(t *testing.T) {
 		c.MaxBytes, c.SegmentBytes, c.EpochEntries = 1<<20, 64<<10, 1<<20
 		c.OnFailure = func(err error) { mu.Lock(); failures = append(failures, err); mu.Unlock() }
 	})
-	fillParallel(t, l, 4000) // about 1.4 MiB of records
-	recs := mustRead(t, l, 1)
-	l.Close()
-	var warned, removed bool
-	for _, r := range recs {
-		warned = warned || r.Code == CodeCapacityWarning
-		removed = removed || r.Code == CodeSegmentsRemoved
-	}
-	if !warned || !removed {
-		t.Fatalf("warning %v, removal %v", warned, removed)
+	told := func() bool { mu.Lock(); defer mu.Unlock(); return len(failures) > 0 }
+	// Fill until the 80 % notification: it reached OnFailure and is in the
+	// log, before anything was removed.
+	for i := 0; !told(); i++ {
+		if i > 100 {
+			t.Fatal("no 80 % notification after 16,000 records")
+		}
+		fillParallel(t, l, 160)
 	}
 	mu.Lock()
-	if len(failures) == 0 || !errors.Is(failures[0], ErrCapacity) {
-		t.Fatalf("the 80 %% notification did not reach OnFailure: %v", failures)
+	if !errors.Is(failures[0], ErrCapacity) {
+		t.Fatalf("the 80 %% notification: %v", failures)
 	}
 	mu.Unlock()
+	has := func(recs []Record, code string) bool {
+		return slices.ContainsFunc(recs, func(r Record) bool { return r.Code == code })
+	}
+	if recs := mustRead(t, l, 1); !has(recs, CodeCapacityWarning) || has(recs, CodeSegmentsRemoved) {
+		t.Fatalf("at 80 %%: warning in the log %v, segments already removed %v", has(recs, CodeCapacityWarning), has(recs, CodeSegmentsRemoved))
+	}
+	fillParallel(t, l, 4000) // well beyond the limit
+	recs := mustRead(t, l, 1)
+	l.Close()
+	if !has(recs, CodeSegmentsRemoved) {
+		t.Fatal("no log.segments.removed record beyond the limit")
+	}
 	var total int64
 	segs, _ := listSegments(env.logDir())
 	for _, s := range segs {
@@ -453,7 +464,12 @@ func TestRootKeyOfOtherLength(t *testing.T) {
 	if err := env.keys.PutSecret(keystore.ItemLogRootKey, keystore.NewSecret(append([]byte(nil), long...))); err != nil {
 		t.Fatal(err)
 	}
-	l := env.open()
+	// A crash before the first state store (the state sealed at creation
+	// holds a 32-byte key) still reopens.
+	l := env.open(func(c *Config) { c.Keys = droppingKeys{env.keys} })
+	fill(t, l, 3)
+	l.Close()
+	l = env.open()
 	fill(t, l, 30)
 	l.Close()
 	if rep := env.verify(nil); !rep.OK || rep.MACVerified != rep.Records {
@@ -505,5 +521,90 @@ func TestNewLogBeginsWithoutEmptyCheckpoint(t *testing.T) {
 	rep := env.verify(env.lastCheckpoint())
 	if !rep.OK || rep.Checkpoints != 1 || rep.LastCheckpoint != 4 {
 		t.Fatalf("want one checkpoint (at close) of records 1 to 4: %+v", rep)
+	}
+}
+
+// Every filter of Query, alone and combined, read in pages of 5 across
+// several segments, gives exactly the matching records, newest first, each
+// once: compared with the filter applied to the whole log.
+func TestQueryEveryFilterWithPaging(t *testing.T) {
+	env := newTestEnv(t)
+	l := env.open(func(c *Config) { c.MaxBytes, c.SegmentBytes = 4<<20, 64<<10 })
+	defer l.Close()
+	start := env.clock.Now()
+	for i := range 400 {
+		e := testEvent(i)
+		switch i % 4 {
+		case 0:
+			e.Category, e.Code, e.Severity, e.Actor = CategoryNetwork, "network.port.scan", SeverityError, "scanner"
+		case 1:
+			e.Category, e.Code, e.Severity, e.Actor = CategoryConfig, "config.changed", SeverityNotice, "nurse"
+		}
+		if _, err := l.Record(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+		env.clock.Add(time.Second)
+	}
+	if len(env.segPaths()) < 3 {
+		t.Fatal("want several segments")
+	}
+	all := mustRead(t, l, 1)
+	sev := func(s Severity) *Severity { return &s }
+	at := func(sec int) time.Time { return start.Add(time.Duration(sec) * time.Second) }
+	for name, q := range map[string]Query{
+		"everything":           {},
+		"sequence range":       {FromSeq: 20, ToSeq: 70},
+		"from only":            {FromSeq: 100},
+		"to only":              {ToSeq: 9},
+		"time range":           {Since: at(30), Until: at(59)},
+		"since only":           {Since: at(100)},
+		"until only":           {Until: at(5)},
+		"one category":         {Categories: []Category{CategoryConfig}},
+		"two categories":       {Categories: []Category{CategoryConfig, CategoryNetwork}},
+		"severity error":       {MaxSeverity: sev(SeverityError)},
+		"severity notice":      {MaxSeverity: sev(SeverityNotice)},
+		"severity emergency":   {MaxSeverity: sev(SeverityEmergency)},
+		"actor":                {Actor: "nurse"},
+		"unknown actor":        {Actor: "nobody"},
+		"all combined":         {FromSeq: 10, ToSeq: 110, Since: at(10), Until: at(100), Categories: []Category{CategoryNetwork, CategoryAuth}, MaxSeverity: sev(SeverityWarning), Actor: "scanner"},
+		"category and time":    {Categories: []Category{CategoryAuth}, Since: at(50)},
+		"severity and actor":   {MaxSeverity: sev(SeverityWarning), Actor: "user2"},
+		"log's own, by source": {Categories: []Category{CategoryLog}},
+	} {
+		var want []uint64
+		for i := len(all) - 1; i >= 0; i-- {
+			r := all[i]
+			if q.FromSeq != 0 && r.Seq < q.FromSeq || q.ToSeq != 0 && r.Seq > q.ToSeq || !q.match(&r) {
+				continue
+			}
+			want = append(want, r.Seq)
+		}
+		var got []uint64
+		q.Limit = 5
+		for pages := 0; ; pages++ {
+			p, err := l.Query(q)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if len(p.Records) > 5 || p.Next != "" && len(p.Records) != 5 {
+				t.Fatalf("%s: page of %d records, next %q", name, len(p.Records), p.Next)
+			}
+			for _, r := range p.Records {
+				got = append(got, r.Seq)
+			}
+			if p.Next == "" {
+				break
+			}
+			if pages > len(all) {
+				t.Fatalf("%s: paging does not end", name)
+			}
+			q.Cursor = p.Next
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
+		if name != "unknown actor" && name != "severity emergency" && len(want) == 0 {
+			t.Errorf("%s: the test data match nothing", name)
+		}
 	}
 }

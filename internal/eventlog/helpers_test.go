@@ -170,7 +170,8 @@ func testEvent(i int) Event {
 	return Event{
 		Code: "auth.login.failed", Category: CategoryAuth, Severity: SeverityWarning,
 		Actor: fmt.Sprintf("user%d", i), Source: "10.0.0.7:5123",
-		Message: "login failed: wrong password", Fields: map[string]string{"attempt": fmt.Sprint(i)},
+		Message: "login failed: wrong password", Cause: "a wrong password was given",
+		Action: "none unless it repeats", Fields: map[string]string{"attempt": fmt.Sprint(i)},
 	}
 }
 
