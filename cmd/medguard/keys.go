@@ -196,7 +196,7 @@ func runKeysInstallCert(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "installed: %s\n", filepath.Join(s.Dir(), keystore.CertFile))
 	printCertInfo(e.stdout, info)
-	fmt.Fprintln(e.stdout, "note: the daemon serves the new certificate after its next restart")
+	fmt.Fprintln(e.stdout, "note: a running daemon serves the new certificate within a minute (it reloads its certificate at most once a minute)")
 	return nil
 }
 
