@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/medguard/medguard/internal/config"
@@ -94,7 +95,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cfg = c
 	}
 	if *stateDir != "" {
-		cfg.Device.StateDir = *stateDir
+		abs, err := filepath.Abs(*stateDir)
+		if err != nil {
+			return fail(fmt.Errorf("--state-dir %s: %w", *stateDir, err))
+		}
+		cfg.Device.StateDir = abs
 	}
 	if *checkConfig {
 		if err := cfg.Validate(); err != nil {

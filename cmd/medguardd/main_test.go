@@ -79,3 +79,14 @@ func TestHelpHasExample(t *testing.T) {
 		t.Fatalf("help lacks examples:\n%s", errb.String())
 	}
 }
+
+// TestRelativeStateDir: --state-dir is taken relative to the working
+// directory, like every other path given on the command line.
+func TestRelativeStateDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	os.WriteFile("m.toml", []byte("[device]\nname = \"dev-1\"\n"), 0o600)
+	var out, errb bytes.Buffer
+	if code := run([]string{"--check-config", "--config", "m.toml", "--state-dir", "state"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}
