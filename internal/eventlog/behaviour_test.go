@@ -608,3 +608,36 @@ func TestQueryEveryFilterWithPaging(t *testing.T) {
 		}
 	}
 }
+
+// Erasing the root key in epoch 0, where the current key is the root key
+// itself, begins a new epoch: the key the device keeps MACed no record
+// written before the erasure.
+func TestEraseRootKeyInEpochZeroLeavesNoKeyOfEarlierRecords(t *testing.T) {
+	env := newTestEnv(t)
+	root := env.rootKeyAfterOpen()
+	l := env.open(func(c *Config) { c.Keys, c.EpochEntries = deletingKeys{env.keys}, 1000 })
+	fill(t, l, 5)
+	if err := l.EraseRootKey(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	st, err := LoadState(env.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Epoch == 0 || bytes.Equal(st.Key, root) {
+		t.Fatalf("after the erasure the device still holds epoch %d's key", st.Epoch)
+	}
+	for _, r := range mustReadAll(t, env) {
+		if r.Code == CodeRootKeyErased {
+			break
+		}
+		if r.Epoch >= st.Epoch {
+			t.Fatalf("record %d (before the erasure) is of epoch %d, whose key the device keeps", r.Seq, r.Epoch)
+		}
+	}
+	rep, err := VerifyDir(context.Background(), env.logDir(), VerifyOptions{RootKey: root, DevicePublicKey: env.pub(), Head: st})
+	if err != nil || !rep.OK || rep.MACVerified != rep.Records {
+		t.Fatalf("offline verification after the erasure: %v %+v", err, rep)
+	}
+}

@@ -47,8 +47,9 @@ var ErrFull = errors.New("event log is full")
 
 // request is one Record call waiting for its event to be durable.
 type request struct {
-	ev   Event
-	fkey string // flood key, computed by the caller (in parallel)
+	ev     Event
+	evolve bool   // begin a new key epoch with this event (EraseRootKey)
+	fkey   string // flood key, computed by the caller (in parallel)
 	seq  uint64
 	err  error
 	done chan struct{}
@@ -60,12 +61,18 @@ type request struct {
 // counted into a summary event; Record then returns once the summary is
 // durable, with the summary's sequence number.
 func (l *Log) Record(ctx context.Context, e Event) (uint64, error) {
+	return l.record(e, false)
+}
+
+// record is Record; with evolve, the event is the first of a new key
+// epoch.
+func (l *Log) record(e Event, evolve bool) (uint64, error) {
 	if err := checkEvent(&e); err != nil {
 		return 0, fmt.Errorf("record event: %w", err)
 	}
 	sanitize(&e)
 	r := reqPool.Get().(*request)
-	r.ev = e
+	r.ev, r.evolve = e, evolve
 	if l.cfg.FloodBurst >= 0 && floodable(&e) {
 		r.fkey = floodKey(&e)
 	}

@@ -19,6 +19,11 @@ const CodeRootKeyErased = "log.rootkey.erased"
 // the MACs of the current epoch and, for older records, the chain links and
 // the signed checkpoints (docs/eventlog.md). The key store must implement
 // SecretDeleter.
+//
+// The log.rootkey.erased record begins a new key epoch, so that the key
+// left on the device is none that MACed a record written before the
+// erasure (in epoch 0 the current key is the root key itself). The sealed
+// state follows within a second, or at Close.
 func (l *Log) EraseRootKey(ctx context.Context) error {
 	d, ok := l.cfg.Keys.(SecretDeleter)
 	if !ok {
@@ -27,8 +32,8 @@ func (l *Log) EraseRootKey(ctx context.Context) error {
 	if err := d.DeleteSecret(keystore.ItemLogRootKey); err != nil && !errors.Is(err, keystore.ErrNotFound) {
 		return fmt.Errorf("erase event log root key: %w", err)
 	}
-	_, err := l.Record(ctx, Event{Code: CodeRootKeyErased, Category: CategoryLog, Severity: SeverityNotice,
+	_, err := l.record(Event{Code: CodeRootKeyErased, Category: CategoryLog, Severity: SeverityNotice,
 		Actor: systemActor, Source: logSrc,
-		Message: "the event log's root key was erased from the device; only the exported verifier key can check earlier epochs now"})
+		Message: "the event log's root key was erased from the device; only the exported verifier key can check earlier epochs now"}, true)
 	return err
 }

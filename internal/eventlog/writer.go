@@ -103,6 +103,9 @@ func (w *writer) commit(batch []*request, final bool) {
 			r.ack(err)
 			continue
 		}
+		if r.evolve {
+			w.epochCount = w.cfg.EpochEntries // maybeEvolve moves on
+		}
 		if err := w.appendEvent(&r.ev); err != nil {
 			r.ack(err)
 			continue
