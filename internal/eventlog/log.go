@@ -50,9 +50,9 @@ type request struct {
 	ev     Event
 	evolve bool   // begin a new key epoch with this event (EraseRootKey)
 	fkey   string // flood key, computed by the caller (in parallel)
-	seq  uint64
-	err  error
-	done chan struct{}
+	seq    uint64
+	err    error
+	done   chan struct{}
 }
 
 // Record appends e and returns its sequence number once it is on disk
