@@ -25,6 +25,8 @@ func TestFastFormatMatchesBuilderWithNotification(t *testing.T) {
 		{Code: "integrity.software.changed", Title: "Software changed", Severity: "critical", Audience: "admin,it",
 			Cause: `/usr/bin/x does not match the manifest: "size" [differs] \ here`, Action: "Reinstall the release."},
 		{Code: "x"},
+		{Code: "config.change.users", Title: "Users or roles changed", Severity: "notice", Audience: "admin,it",
+			Cause: "alice from 10.1.2.3:5: role", Action: "Check.", Changes: `role: clinician → admin; password: •••••• → ••••••; x: "]\`},
 	} {
 		h := testHeader
 		h.annotate = func(eventlog.Event) (Annotation, bool) { return a, true }

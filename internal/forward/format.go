@@ -63,12 +63,20 @@ const NotifySDID = "notification@32473"
 // audience sees the cause and the recommended action next to the event.
 type Annotation struct {
 	Code, Title, Severity, Audience, Cause, Action string
+	// Changes lists the changed values of a configuration change,
+	// "what: old → new" joined by "; ", secrets masked; "" otherwise (and
+	// then the parameter is left out).
+	Changes string
 }
 
 // params returns the annotation's parameters, sorted by name.
-func (a *Annotation) params() [6][2]string {
-	return [6][2]string{{"action", a.Action}, {"audience", a.Audience}, {"cause", a.Cause},
-		{"code", a.Code}, {"severity", a.Severity}, {"title", a.Title}}
+func (a *Annotation) params() [][2]string {
+	p := make([][2]string, 0, 7)
+	p = append(p, [2]string{"action", a.Action}, [2]string{"audience", a.Audience}, [2]string{"cause", a.Cause})
+	if a.Changes != "" {
+		p = append(p, [2]string{"changes", a.Changes})
+	}
+	return append(p, [2]string{"code", a.Code}, [2]string{"severity", a.Severity}, [2]string{"title", a.Title})
 }
 
 // FormatError reports an entry that cannot be put into a message.

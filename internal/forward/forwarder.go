@@ -59,7 +59,8 @@ type Config struct {
 	// Annotate, if set, says which notification an entry raises; the
 	// message then carries it for the SIEM in a second structured-data
 	// element (notification@32473: code, title, severity, audience,
-	// cause, action). notify.(*Notifier).Annotate provides it.
+	// cause, action, and changes for a configuration change).
+	// notify.(*Notifier).Annotate provides it.
 	Annotate func(eventlog.Event) (Annotation, bool)
 
 	// ResendWindow is how long after the receiver's TCP acknowledged an

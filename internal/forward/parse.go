@@ -74,7 +74,7 @@ func ParseMessage(b []byte) (*Received, error) {
 	}
 	if n, ok := (*m.StructuredData)[NotifySDID]; ok {
 		r.Notification = &Annotation{Code: n["code"], Title: n["title"], Severity: n["severity"],
-			Audience: n["audience"], Cause: n["cause"], Action: n["action"]}
+			Audience: n["audience"], Cause: n["cause"], Action: n["action"], Changes: n["changes"]}
 	}
 	if r.Device == "" && m.Hostname != nil {
 		// The log's own export (medguard log export --format rfc5424)

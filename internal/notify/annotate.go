@@ -24,6 +24,16 @@ func (n *Notifier) Annotate(e eventlog.Event) (forward.Annotation, bool) {
 	for i, a := range k.Audience {
 		aud[i] = string(a)
 	}
-	return forward.Annotation{Code: k.Code, Title: k.Title, Severity: k.Severity.String(),
-		Audience: strings.Join(aud, ","), Cause: render(k.cause, e), Action: render(k.action, e)}, true
+	a := forward.Annotation{Code: k.Code, Title: k.Title, Severity: k.Severity.String(),
+		Audience: strings.Join(aud, ","), Cause: render(k.cause, e), Action: render(k.action, e)}
+	if k.Change {
+		// Issue 6, item 4: old → new values to the SIEM too, masked.
+		cs := k.changes(e)
+		parts := make([]string, len(cs))
+		for i, c := range cs {
+			parts[i] = c.What + ": " + c.Old + " → " + c.New
+		}
+		a.Changes = strings.Join(parts, "; ")
+	}
+	return a, true
 }

@@ -165,6 +165,16 @@ func changesOf(f map[string]string, implied *Change) []Change {
 	return out
 }
 
+// changes returns the changed values of e, a configuration change of
+// kind k whose fields are already masked.
+func (k *Kind) changes(e eventlog.Event) []Change {
+	var implied *Change
+	if c, ok := k.Implies[e.Code]; ok {
+		implied = &c
+	}
+	return changesOf(e.Fields, implied)
+}
+
 func hasKey(f map[string]string, k string) bool { _, ok := f[k]; return ok }
 
 func settingName(f map[string]string) string {

@@ -26,7 +26,8 @@ status API, ` + "`warnings`" + `); **admin** — the device admin in the web con
 (inbox and live stream); **it** — hospital IT, through the SIEM: every event
 is forwarded, and the message of an event that raises a notification names
 it in the structured-data element ` + "`notification@32473`" + ` (code, title,
-severity, audience, cause, action).
+severity, audience, cause, action, and for a configuration change the
+changed values, old → new, secrets masked).
 
 A notification stays *active* until a later one *resolves* it; a clinical
 warning stays on the clinical display while it is active, whether or not it

@@ -209,11 +209,7 @@ func (n *Notifier) Handle(e eventlog.Event) {
 		Event: EventRef{Seq: e.Seq, Code: e.Code, Category: e.Category, Boot: e.BootID, Actor: e.Actor, Source: e.Source, Message: e.Message},
 	}
 	if k.Change {
-		var implied *Change
-		if c, ok := k.Implies[e.Code]; ok {
-			implied = &c
-		}
-		no.Changes = changesOf(e.Fields, implied)
+		no.Changes = k.changes(e)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -192,9 +192,15 @@ func TestConfigChangeNotification(t *testing.T) {
 		}
 	}
 	b, _ := json.Marshal(n.List(Filter{}))
+	// The SIEM gets the same changes, masked, in the notification element.
+	a, ok := n.Annotate(log.all()[seq-1])
+	if !ok || !strings.Contains(a.Changes, "allow: 10.0.0.0/8 → 10.1.0.0/16") || !strings.Contains(a.Changes, "psk: "+Masked+" → "+Masked) {
+		t.Errorf("annotation for the SIEM lacks the changes: %+v", a)
+	}
+	b = append(b, a.Changes...)
 	for _, secret := range []string{"hunter2", "s3cret", "123-456"} {
 		if strings.Contains(string(b), secret) {
-			t.Errorf("secret %q leaks into the inbox: %s", secret, b)
+			t.Errorf("secret %q leaks into the inbox or to the SIEM: %s", secret, b)
 		}
 	}
 }
