@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/medguard/medguard/internal/eventlog"
+	"github.com/medguard/medguard/internal/keystore"
 )
 
 // "log test-write" exists only in the test binary: it writes events into
@@ -162,5 +163,38 @@ func TestCheckpointSummaryWording(t *testing.T) {
 		if got := checkpointSummary(&tc.r); !strings.HasPrefix(got, tc.want) {
 			t.Errorf("checkpointSummary(%+v) = %q, want prefix %q", tc.r, got, tc.want)
 		}
+	}
+}
+
+// While the daemon holds the log, log erase-root-key refuses, says why,
+// and erases nothing.
+func TestLogEraseRootKeyWhileDaemonRuns(t *testing.T) {
+	d := newSealedFileDevice(t)
+	pass := filepath.Join(d.dir, "pass")
+	os.WriteFile(pass, append(randomPassphrase(t), '\n'), 0o600)
+	for _, args := range [][]string{
+		{"log", "test-write", "--n", "3"},
+		{"keys", "export-log-verifier", "--passphrase-file", pass, "--out", filepath.Join(d.dir, "v.age")},
+	} {
+		if code, _, stderr := d.run(t, nil, args...); code != 0 {
+			t.Fatalf("%v: %s", args, stderr)
+		}
+	}
+	s, err := keystore.OpenFromConfig(filepath.Join(d.dir, "state"), keystore.Config{Backend: "sealed-file", KEKFile: filepath.Join(d.dir, "kek")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, err := eventlog.Open(eventlog.Config{Dir: filepath.Join(d.dir, "state", "log"), Keys: s, BootID: "daemon", DeviceName: "dev-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	code, _, stderr := d.run(t, nil, "log", "erase-root-key", "--verifier", filepath.Join(d.dir, "v.age"), "--passphrase-file", pass)
+	if code != 2 || !strings.Contains(stderr, "stop medguardd first") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := s.Secret(keystore.ItemLogRootKey); err != nil {
+		t.Fatalf("the root key is gone after a refused erasure: %v", err)
 	}
 }
