@@ -247,7 +247,7 @@ func printLogReport(w io.Writer, dir string, r *eventlog.Report) {
 	fmt.Fprintf(w, "checkpoints: %s\n", checkpointSummary(r))
 	fmt.Fprintf(w, "evidence: %s\n", r.Evidence)
 	if r.Crash != nil {
-		fmt.Fprintf(w, "crash: torn final record in %s at offset %d (%d bytes): written during a crash, never acknowledged\n", r.Crash.Segment, r.Crash.Offset, r.Crash.Bytes)
+		fmt.Fprintf(w, "crash: torn final record in %s at offset %d (%d bytes): incomplete, so never acknowledged (a crash, or a write in progress if the daemon is running)\n", r.Crash.Segment, r.Crash.Offset, r.Crash.Bytes)
 	}
 	for _, l := range r.Limits {
 		fmt.Fprintf(w, "limit: %s\n", l)
@@ -270,15 +270,19 @@ func printLogReport(w io.Writer, dir string, r *eventlog.Report) {
 // checkpointSummary says, for an admin, what the signed checkpoints in the
 // log cover.
 func checkpointSummary(r *eventlog.Report) string {
+	bad := ""
+	if r.CheckpointsUnverified > 0 {
+		bad = fmt.Sprintf("; %d in the log did not verify (see the damage)", r.CheckpointsUnverified)
+	}
 	switch {
 	case r.Checkpoints > 0 && r.LastCheckpoint > 0:
-		return fmt.Sprintf("%d verified (signed by the device, matching the records); the newest covers records 1 to %d", r.Checkpoints, r.LastCheckpoint)
+		return fmt.Sprintf("%d verified (signed by the device, matching the records); the newest covers records 1 to %d%s", r.Checkpoints, r.LastCheckpoint, bad)
 	case r.Checkpoints > 0:
-		return fmt.Sprintf("%d verified, none covering a record", r.Checkpoints)
+		return fmt.Sprintf("%d verified, none covering a record%s", r.Checkpoints, bad)
 	case r.OK:
 		return "none yet (the device signs one every log.checkpoint_entries records or log.checkpoint_interval, and at shutdown); the records are covered by their MACs and chain"
 	}
-	return "none verified"
+	return "none verified" + bad
 }
 
 func runLogShow(ctx context.Context, e *env, args []string) error {

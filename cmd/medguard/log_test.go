@@ -159,6 +159,8 @@ func TestCheckpointSummaryWording(t *testing.T) {
 		{eventlog.Report{OK: true, Checkpoints: 3, LastCheckpoint: 2048}, "3 verified (signed by the device, matching the records); the newest covers records 1 to 2048"},
 		{eventlog.Report{OK: true}, "none yet ("},
 		{eventlog.Report{}, "none verified"},
+		{eventlog.Report{CheckpointsUnverified: 2}, "none verified; 2 in the log did not verify (see the damage)"},
+		{eventlog.Report{Checkpoints: 1, LastCheckpoint: 9, CheckpointsUnverified: 1}, "1 verified (signed by the device, matching the records); the newest covers records 1 to 9; 1 in the log did not verify"},
 	} {
 		if got := checkpointSummary(&tc.r); !strings.HasPrefix(got, tc.want) {
 			t.Errorf("checkpointSummary(%+v) = %q, want prefix %q", tc.r, got, tc.want)

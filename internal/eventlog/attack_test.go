@@ -31,7 +31,7 @@ func attackLog(t *testing.T, mod ...func(*Config)) (*testEnv, []byte) {
 		t.Fatal(err)
 	}
 	cp := env.lastCheckpoint()
-	if rep := env.verify(cp); !rep.OK || rep.MACVerified != rep.Records {
+	if rep := env.verify(cp); !rep.OK || rep.MACVerified != rep.Records || rep.CheckpointsUnverified != 0 {
 		t.Fatalf("untouched log does not verify: %+v", rep)
 	}
 	return env, cp
@@ -365,7 +365,11 @@ func TestAttackForgedCheckpoint(t *testing.T) {
 	r.Fields[fieldNote], r.line = string(own), nil
 	recLines[i] = append(r.Line(), '\n')
 	writeLines(t, seg, recLines)
-	wantDamage(t, env.verify(cp), KindModified, 17)
+	rep := env.verify(cp)
+	wantDamage(t, rep, KindModified, 17)
+	if rep.CheckpointsUnverified == 0 { // it, and the later ones whose tree holds it
+		t.Fatalf("the re-signed checkpoint record is not counted as unverified: %+v", rep)
+	}
 }
 
 func TestAttackCheckpointOfAnotherDevice(t *testing.T) {

@@ -214,6 +214,12 @@ func (c *classifier) checkpoint(it *item) {
 	if c.pub == nil {
 		return
 	}
+	before := c.rep.Checkpoints
+	defer func() {
+		if c.rep.Checkpoints == before {
+			c.rep.CheckpointsUnverified++
+		}
+	}()
 	cp, err := ParseCheckpoint([]byte(r.Fields[fieldNote]), c.pub)
 	if err != nil {
 		if it.mac != 0 {

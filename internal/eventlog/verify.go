@@ -44,19 +44,22 @@ type Crash struct {
 
 // Report is the result of a verification.
 type Report struct {
-	OK             bool     `json:"ok"`
-	Records        uint64   `json:"records"`
-	FirstSeq       uint64   `json:"first_seq"`
-	LastSeq        uint64   `json:"last_seq"`
-	MACVerified    uint64   `json:"mac_verified"`
-	MACUnchecked   uint64   `json:"mac_unchecked"` // records of epochs whose key the verifier does not hold
-	Checkpoints    uint64   `json:"checkpoints"`   // in-log checkpoints whose signature and tree verified
-	LastCheckpoint uint64   `json:"last_checkpoint_size"`
-	Evidence       string   `json:"evidence"` // what said where the log must end
-	First          *Damage  `json:"first_damage,omitempty"`
-	Damage         []Damage `json:"damage,omitempty"`
-	Crash          *Crash   `json:"crash,omitempty"`
-	Limits         []string `json:"limits,omitempty"` // what this verification could not prove
+	OK           bool   `json:"ok"`
+	Records      uint64 `json:"records"`
+	FirstSeq     uint64 `json:"first_seq"`
+	LastSeq      uint64 `json:"last_seq"`
+	MACVerified  uint64 `json:"mac_verified"`
+	MACUnchecked uint64 `json:"mac_unchecked"` // records of epochs whose key the verifier does not hold
+	Checkpoints  uint64 `json:"checkpoints"`   // in-log checkpoints whose signature and tree verified
+	// CheckpointsUnverified counts the in-log checkpoints that did not:
+	// a bad signature or MAC, or a tree that does not match the records.
+	CheckpointsUnverified uint64   `json:"checkpoints_unverified,omitempty"`
+	LastCheckpoint        uint64   `json:"last_checkpoint_size"`
+	Evidence              string   `json:"evidence"` // what said where the log must end
+	First                 *Damage  `json:"first_damage,omitempty"`
+	Damage                []Damage `json:"damage,omitempty"`
+	Crash                 *Crash   `json:"crash,omitempty"`
+	Limits                []string `json:"limits,omitempty"` // what this verification could not prove
 }
 
 // maxDamage bounds the findings a report keeps.
