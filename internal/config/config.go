@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -96,9 +97,14 @@ func (e *FieldError) Error() string {
 // Load reads and validates the configuration file at path. Keys it does not
 // set keep their defaults.
 func Load(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("read configuration: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return Config{}, fmt.Errorf("read configuration %s: %w", path, err)
 	}
 	return Parse(path, data)
 }
@@ -107,6 +113,9 @@ func Load(path string) (Config, error) {
 // error messages. An unknown key, a value of the wrong type and a value out
 // of range are all errors that name the key and its line.
 func Parse(name string, data []byte) (Config, error) {
+	if err := checkLimits(name, data); err != nil {
+		return Config{}, err
+	}
 	c := Default()
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
 	if err != nil {
@@ -130,6 +139,13 @@ func Parse(name string, data []byte) (Config, error) {
 		k := und[0].String()
 		return Config{}, &FieldError{File: name, Line: lineOf(data, und[0]), Key: k, Msg: "unknown key"}
 	}
+	// The decoder matches keys to fields case-insensitively; TOML keys are
+	// case-sensitive, and "NAME" beside "name" must not silently win.
+	for _, k := range md.Keys() {
+		if want, ok := exactKey(reflect.TypeFor[Config](), k); !ok {
+			return Config{}, &FieldError{File: name, Line: lineOf(data, k), Key: k.String(), Msg: fmt.Sprintf("unknown key (keys are case-sensitive; did you mean %q?)", want)}
+		}
+	}
 	if err := c.Validate(); err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
@@ -139,6 +155,37 @@ func Parse(name string, data []byte) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// exactKey reports whether key names a field of t by its exact toml tag,
+// through tables and arrays of tables; if not, it returns the key as the
+// configuration spells it.
+func exactKey(t reflect.Type, key toml.Key) (string, bool) {
+	var want []string
+	ok := true
+	for _, part := range key {
+		for t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return strings.Join(append(want, part), "."), false
+		}
+		var f reflect.StructField
+		found := false
+		for i := range t.NumField() {
+			if tag := t.Field(i).Tag.Get("toml"); strings.EqualFold(tag, part) {
+				f, found = t.Field(i), true
+				ok = ok && tag == part
+				break
+			}
+		}
+		if !found {
+			return strings.Join(append(want, part), "."), false
+		}
+		want = append(want, f.Tag.Get("toml"))
+		t = f.Type
+	}
+	return strings.Join(want, "."), ok
 }
 
 // asParseError returns the decoder's syntax error, which it returns by

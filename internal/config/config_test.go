@@ -65,6 +65,11 @@ func TestParseErrors(t *testing.T) {
 		{"wrong type in array", "[keystore]\ntpm_pcrs = [\"7\"]\n", "keystore.tpm_pcrs", 2},
 		{"bare number as duration", "[log]\n\nepoch_interval = 15\n", "log.epoch_interval", 3},
 		{"not UTF-8", "[device]\nname = \"a\xffb\"\n", "device.name", 2},
+		{"key in other case", "[device]\nname = \"a\"\nNAME = \"b\"\n", "device.NAME", 3},
+		{"table in other case", "[KeyStore]\nbackend = \"tpm\"\n", "KeyStore", 1},
+		{"nested too deep", "[device]\n\nname = " + strings.Repeat("{a = ", 5000) + "\n", "(document)", 3},
+		{"nesting in strings is not counted, the wrong type is", "[device]\nname = \"" + strings.Repeat("[{", 50) + "\"\nstate_dir = 1\n", "device.state_dir", 3},
+		{"too large", "[device]\n" + strings.Repeat("# padding\n", MaxFileSize/10+1), "(document)", 0},
 		{"UTF-16 file", "\xff\xfe[\x00d\x00]\x00\n\x00", "", 1},
 	}
 	for _, tt := range tests {
