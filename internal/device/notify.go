@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -91,6 +92,10 @@ func identify(r *http.Request, manage bool) (notify.Identity, error) {
 func (d *Device) runNotify(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error { return ignoreCanceled(d.notify.Run(ctx)) })
 	g.Go(func() error { return ignoreCanceled(d.forward.Run(ctx)) })
+	// The API reloads the certificate every minute (api.CertificateCache):
+	// a replaced one is announced as often.
+	w := &certWatch{get: d.keys.TLSCertificate, rec: d.rec, logger: d.logger.With("part", "certificate")}
+	g.Go(func() error { return w.run(ctx, time.Minute) })
 }
 
 func ignoreCanceled(err error) error {

@@ -252,7 +252,7 @@ var Catalog = []Kind{
 	{
 		Code: "config.change.settings", Title: "Device settings changed",
 		Severity: eventlog.SeverityNotice, Audience: []Audience{Admin, IT},
-		Events: []string{"config.*", "keystore.key.*", "forward.config.*"}, Categories: []eventlog.Category{eventlog.CategoryConfig},
+		Events: []string{"config.*", "keystore.key.*", "keystore.certificate.*", "forward.config.*"}, Categories: []eventlog.Category{eventlog.CategoryConfig},
 		Cause:  "{{.Actor}} from {{.Source}}: {{.Message}}",
 		Action: "Check that the change was planned; if not, restore the previous setting and inform hospital IT security.",
 		Change: true,
