@@ -13,8 +13,9 @@ import (
 
 // Bolt is a Store in a bbolt database file.
 type Bolt struct {
-	db *bolt.DB
-	s  *sealer
+	db   *bolt.DB
+	s    *sealer
+	path string
 }
 
 // OpenBolt opens (creating, mode 0600) the database at path and migrates it
@@ -25,11 +26,15 @@ func OpenBolt(path string, dataKey *keystore.Secret) (*Bolt, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := openFile(path, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("open state database %s: %w", path, err)
 	}
-	b := &Bolt{db: db, s: s}
+	if err := checkFile(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open state database %s: %w", path, err)
+	}
+	b := &Bolt{db: db, s: s, path: path}
 	if err := migrate(b); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open state database %s: %w", path, err)
@@ -39,7 +44,9 @@ func OpenBolt(path string, dataKey *keystore.Secret) (*Bolt, error) {
 
 // View implements Store.
 func (b *Bolt) View(fn func(Tx) error) error {
-	return b.db.View(func(tx *bolt.Tx) error { return fn(secretTx{&boltTx{tx: tx}, b.s}) })
+	return guardFaults(b.path, func() error {
+		return b.db.View(func(tx *bolt.Tx) error { return fn(secretTx{&boltTx{tx: tx}, b.s}) })
+	})
 }
 
 // Update implements Store. A transaction that wrote nothing (a
@@ -48,6 +55,10 @@ func (b *Bolt) View(fn func(Tx) error) error {
 // new meta page even when nothing changed, and a refused boot must change
 // nothing on disk.
 func (b *Bolt) Update(fn func(Tx) error) error {
+	return guardFaults(b.path, func() error { return b.update(fn) })
+}
+
+func (b *Bolt) update(fn func(Tx) error) error {
 	tx, err := b.db.Begin(true)
 	if err != nil {
 		return err
