@@ -5,6 +5,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/medguard/medguard/internal/keystore"
 
@@ -513,6 +514,9 @@ func TestNewLogBeginsWithoutEmptyCheckpoint(t *testing.T) {
 	env := newTestEnv(t)
 	l := env.open()
 	fill(t, l, 3)
+	if _, err := NewestCheckpoint(env.logDir()); err == nil || !strings.Contains(err.Error(), "yet") {
+		t.Fatalf("a log without a checkpoint yet: %v", err)
+	}
 	l.Close()
 	recs := mustReadAll(t, env)
 	if recs[0].Seq != 1 || recs[0].Code != CodeOpened {

@@ -53,5 +53,5 @@ func NewestCheckpoint(dir string) ([]byte, error) {
 			return note, nil
 		}
 	}
-	return nil, fmt.Errorf("no checkpoint in the event log %s", dir)
+	return nil, fmt.Errorf("no checkpoint in the event log %s yet: the device signs one every log.checkpoint_entries records or log.checkpoint_interval, and at shutdown", dir)
 }
