@@ -339,7 +339,7 @@ func (c *classifier) endEvidence(what string, n, epoch uint64, diverged func() b
 		detail := fmt.Sprintf("the log ends at record %d but the %s covers %d records", last, what, n)
 		if c.lastEpoch < epoch {
 			k = KindRolledBack
-			detail += fmt.Sprintf(", and its last record is of key epoch %d, older than the %s's %d: an older copy of the log", c.lastEpoch, what, epoch)
+			detail += fmt.Sprintf(", and its last record is of key epoch %d, older than the %s's %d: an older copy of the log (or the records of the newer epochs cut off: the two leave the same files)", c.lastEpoch, what, epoch)
 		}
 		c.addDamage(k, last+1, nil, "%s", detail)
 	case diverged():
