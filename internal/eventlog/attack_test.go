@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -412,4 +413,19 @@ func TestAttackHugeEpoch(t *testing.T) {
 	lines[i] = append(appendMAC(body, sum[:]), '\n')
 	writeLines(t, seg, lines)
 	wantDamage(t, env.verify(cp), KindModified, 30)
+}
+
+// Cutting off the newest records across key epochs leaves exactly the
+// files of an older copy: named rolled-back, at the first missing record.
+func TestAttackDeleteLastNAcrossEpochs(t *testing.T) {
+	env, cp := attackLog(t) // 8 records per epoch
+	seg := env.segPaths()[0]
+	lines := readLines(t, seg)
+	n := len(lines)
+	writeLines(t, seg, lines[:n-20])
+	rep := env.verify(cp)
+	wantDamage(t, rep, KindRolledBack, uint64(n-19))
+	if !strings.Contains(rep.First.Detail, "cut off") {
+		t.Fatalf("detail does not say the tail may have been cut off: %s", rep.First.Detail)
+	}
 }
