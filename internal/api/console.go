@@ -86,6 +86,8 @@ func (s *Server) getPages(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"pages": out, "user": p.Name, "role": p.Role})
+	// The permissions let the console leave out actions the role may not
+	// take; the guard refuses them anyway.
+	writeJSON(w, http.StatusOK, map[string]any{"pages": out, "user": p.Name, "role": p.Role, "permissions": p.Role.Grants()})
 	return nil
 }
