@@ -213,8 +213,9 @@ func (e *env) do(c *http.Client, method, path string, body any, hdr ...string) a
 	return answer{r.StatusCode, r.Header, b}
 }
 
-const adminPW = "correct horse battery staple"
-const nursePW = "blue whale under the ice floe"
+// Test accounts get passwords generated per run (no password is committed).
+var adminPW = rand.Text()
+var nursePW = rand.Text()
 
 // provision sets the device up over the API and returns the admin's
 // bearer token.

@@ -85,7 +85,8 @@ func (f *fixture) code() string {
 	return f.codes[len(f.codes)-1]
 }
 
-const adminPW = "correct horse battery staple"
+// Test accounts get passwords generated per run (no password is committed).
+var adminPW = rand.Text()
 
 // provision sets up the admin "alice" and returns her principal.
 func (f *fixture) provision(t testing.TB) (Token, *Principal) {

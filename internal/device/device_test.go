@@ -3,6 +3,7 @@ package device
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/json"
@@ -528,8 +529,12 @@ func TestSecurityTxt(t *testing.T) {
 	}
 }
 
-// provision creates the first admin of a started device and returns a
-// client and a bearer token for its HTTPS API.
+// adminPassword is the password provision gives the first admin,
+// generated per run (no password is committed).
+var adminPassword = rand.Text()
+
+// provision creates the first admin ("alice", adminPassword) of a started
+// device and returns a client and a bearer token for its HTTPS API.
 func provision(t *testing.T, d *Device, cfg Config) (*http.Client, string) {
 	t.Helper()
 	var code string
@@ -538,7 +543,7 @@ func provision(t *testing.T, d *Device, cfg Config) (*http.Client, string) {
 			code = v
 		}
 	}
-	tok, _, err := d.auth.Setup(context.Background(), code, "alice", "plum-lantern-oboe-glacier-47", "127.0.0.1:1")
+	tok, _, err := d.auth.Setup(context.Background(), code, "alice", adminPassword, "127.0.0.1:1")
 	if err != nil {
 		t.Fatalf("setup with code %q: %v", code, err)
 	}

@@ -6,6 +6,16 @@
 const $ = (id) => document.getElementById(id);
 let csrf = sessionStorage.getItem('csrf') || '';
 let retry = null; // a request to repeat after re-authentication
+let perms = new Set(); // what the user's role grants (GET /v1/console/pages)
+let leave = null; // the open page's clean-up (e.g. closing its live stream)
+
+// may reports whether the user's role grants permission p: the console
+// offers only what the role may do; the server refuses the rest anyway.
+function may(p) { return perms.has(p); }
+
+function leavePage() {
+  if (leave) { const l = leave; leave = null; l(); }
+}
 
 function show(id) {
   for (const s of ['login', 'setup', 'reauth', 'page']) $(s).hidden = s !== id;
@@ -28,8 +38,11 @@ async function call(method, path, body) {
   const r = await fetch(path, opt);
   const data = r.status === 204 ? {} : await r.json().catch(() => ({}));
   if (!r.ok) {
-    const e = new Error((data.error && data.error.message) || r.statusText);
-    e.code = data.error && data.error.code;
+    // The API answers {"error": {"code", "message"}}; the notifier's
+    // routes answer {"error": "message"}.
+    const err = typeof data.error === 'string' ? { message: data.error } : data.error || {};
+    const e = new Error(err.message || r.statusText);
+    e.code = err.code;
     e.status = r.status;
     throw e;
   }
@@ -95,7 +108,8 @@ const renderers = {
   },
   async users(body, tools) {
     const { users } = await call('GET', '/v1/users');
-    body.appendChild(table(users, ['name', 'role', 'disabled', 'suspended', 'failed_logins', 'last_login'], (u, td) => {
+    const manage = may('users.manage');
+    body.appendChild(table(users, ['name', 'role', 'disabled', 'suspended', 'failed_logins', 'last_login'], manage && ((u, td) => {
       td.append(button(u.disabled || u.suspended ? 'Enable' : 'Disable', async () => {
         await call('PATCH', '/v1/users/' + encodeURIComponent(u.name), { disabled: !(u.disabled || u.suspended) });
         await open('users');
@@ -105,7 +119,8 @@ const renderers = {
         await call('DELETE', '/v1/users/' + encodeURIComponent(u.name));
         await open('users');
       }));
-    }));
+    })));
+    if (!manage) return;
     const f = document.createElement('form');
     f.method = 'post';
     f.innerHTML = '<h3>New user</h3><label>Name <input name="name" required></label>' +
@@ -123,6 +138,68 @@ const renderers = {
     body.appendChild(table(sessions, ['id', 'user', 'kind', 'source', 'created', 'last_seen'], (s, td) => {
       td.append(button('End', async () => { await call('DELETE', '/v1/sessions/' + s.id); await open('sessions'); }));
     }));
+  },
+  // notifications: the admin inbox, kept current by the live stream
+  // (Server-Sent Events). The browser reconnects by itself and sends the
+  // last id it saw, so what was missed meanwhile is replayed.
+  async notifications(body, tools) {
+    const all = new Map(); // id -> notification, as last sent
+    const { notifications } = await call('GET', '/v1/notifications/');
+    for (const n of notifications) all.set(n.id, n);
+    const live = document.createElement('p');
+    live.className = 'hint';
+    live.id = 'stream-state';
+    tools.appendChild(live);
+    const list = document.createElement('div');
+    body.appendChild(list);
+    const draw = () => {
+      const rows = [...all.values()].sort((a, b) => b.id - a.id).map((n) => ({
+        id: n.id,
+        time: n.time,
+        severity: n.severity,
+        title: n.title,
+        cause: n.cause,
+        action: n.action,
+        who: [n.event.actor, n.event.source].filter(Boolean).join(' from '),
+        changes: (n.changes || []).map((c) => `${c.what}: ${c.old} → ${c.new}`).join('; '),
+        state: (n.active ? 'active' : 'resolved') + (n.ack ? `, acknowledged by ${n.ack.by}: ${n.ack.comment}` : ''),
+        n,
+      }));
+      const t = table(rows, ['id', 'time', 'severity', 'title', 'cause', 'action', 'who', 'changes', 'state'], (r, td) => {
+        if (r.n.ack || !may('notifications.manage')) return;
+        const f = document.createElement('form');
+        f.className = 'ack';
+        f.innerHTML = '<input name="comment" required maxlength="1000" placeholder="comment"><button>Acknowledge</button>';
+        f.addEventListener('submit', (ev) => {
+          ev.preventDefault();
+          const comment = new FormData(f).get('comment');
+          guarded(async () => {
+            const n = await call('POST', `/v1/notifications/${r.id}/ack`, { comment });
+            all.set(n.id, n);
+            draw();
+          });
+        });
+        td.appendChild(f);
+      });
+      const trs = t.querySelectorAll('tr');
+      rows.forEach((r, i) => {
+        const tr = trs[i + 1]; // after the header
+        tr.id = 'notification-' + r.id;
+        if (['emergency', 'alert', 'critical'].includes(r.severity)) tr.children[2].className = 'sev-critical';
+      });
+      t.id = 'inbox';
+      list.replaceChildren(t);
+    };
+    draw();
+    const es = new EventSource('/v1/notifications/stream');
+    es.addEventListener('open', () => { live.textContent = 'Live: new notifications appear here as they happen.'; });
+    es.addEventListener('error', () => { live.textContent = 'Live stream interrupted; reconnecting…'; });
+    es.addEventListener('notification', (ev) => {
+      const n = JSON.parse(ev.data);
+      all.set(n.id, n);
+      draw();
+    });
+    return () => es.close();
   },
   async account(body) {
     const s = await call('GET', '/v1/session');
@@ -145,12 +222,17 @@ let pages = [];
 async function open(id) {
   const pg = pages.find((p) => p.id === id) || pages[0];
   if (!pg) return;
+  leavePage();
   $('page-title').textContent = pg.title;
   $('page-body').replaceChildren();
   $('page-tools').replaceChildren();
   show('page');
   const r = renderers[pg.id];
-  if (r) { await r($('page-body'), $('page-tools')); return; }
+  if (r) {
+    const done = await r($('page-body'), $('page-tools'));
+    if (typeof done === 'function') leave = done;
+    return;
+  }
   // A page of a later feature: show its endpoint's JSON.
   const data = await call('GET', pg.endpoint);
   const pre = document.createElement('pre');
@@ -163,6 +245,7 @@ function setCSRF(t) { csrf = t || ''; sessionStorage.setItem('csrf', csrf); }
 async function loggedIn() {
   const info = await call('GET', '/v1/console/pages');
   pages = info.pages;
+  perms = new Set(info.permissions || []);
   $('who').textContent = `${info.user} (${info.role})`;
   $('logout').hidden = false;
   const nav = $('nav');
@@ -178,6 +261,8 @@ async function loggedIn() {
 }
 
 async function start() {
+  leavePage();
+  perms = new Set();
   $('nav').hidden = true;
   $('logout').hidden = true;
   $('who').textContent = '';

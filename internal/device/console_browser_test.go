@@ -1,0 +1,142 @@
+package device
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/medguard/medguard/internal/testenv"
+)
+
+// The admin's notifications page in a real browser (headless Chromium)
+// on the real device: a user change made elsewhere (the CLI's bearer
+// session) appears on the open page through the live stream without a
+// reload, with who and old → new; acknowledging it with a comment from the
+// page records it and the page shows who acknowledged it (issue 6,
+// item 3).
+func TestConsoleNotificationsLive(t *testing.T) {
+	chromium := testenv.Tool(t, "chromium", "chromium")
+	cfg, _ := testConfig(t)
+	d := start(t, cfg)
+	c, tok := provision(t, d, cfg)
+	base := "https://" + d.apiAddr
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("ignore-certificate-errors", true), chromedp.Headless)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	var mu sync.Mutex
+	var problems []string
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleException || m.Type == "error" {
+				mu.Lock()
+				problems = append(problems, string(m.Type)+": "+m.Text)
+				mu.Unlock()
+			}
+		}
+	}()
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	step := func(what string, acts ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, acts...); err != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("browser, %s: %v (console: %q)", what, err, problems)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return v
+	}
+
+	step("login and notifications page",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(css("#login-form")),
+		chromedp.SendKeys(css("#login-form input[name=user]"), "alice"),
+		chromedp.SendKeys(css("#login-form input[name=password]"), adminPassword),
+		chromedp.Click(css("#login-form button")),
+		chromedp.WaitVisible(css("#nav")),
+		chromedp.Navigate(base+"/#notifications"),
+		chromedp.WaitVisible(css("#inbox")),
+		chromedp.WaitVisible(css("#stream-state")))
+	// The stream opens right after the page has drawn the inbox.
+	for deadline := time.Now().Add(20 * time.Second); !strings.HasPrefix(text("#stream-state"), "Live"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the live stream did not open: %q", text("#stream-state"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// A user created through the API while the page is open.
+	req, _ := http.NewRequest("POST", base+"/v1/users",
+		strings.NewReader(fmt.Sprintf(`{"name":"nightnurse","role":"clinician","password":%q}`, rand.Text())))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create user: %d %s", resp.StatusCode, b)
+	}
+	sent := time.Now()
+	// The row of the change, found by its text as it appears.
+	find := `[...document.querySelectorAll('#inbox tr')].find((tr) => tr.textContent.includes('user: – → nightnurse'))?.id || ''`
+	row, err := chromedp.Run(ctx, chromedp.Poll[string](find, chromedp.WithPollingInterval(20*time.Millisecond)))
+	if err != nil {
+		t.Fatalf("the user change did not appear on the open page: %v", err)
+	}
+	t.Logf("user change shown in the browser %v after the API answered", time.Since(sent))
+	if r := text("#" + row); !strings.Contains(r, "alice from 127.0.0.1:") || !strings.Contains(r, "role: – → clinician") {
+		t.Errorf("the row lacks who or old → new:\n%s", r)
+	}
+	step("acknowledge from the page",
+		chromedp.SendKeys(css("#"+row+" input[name=comment]"), "planned: night shift"),
+		chromedp.Click(css("#"+row+" button")))
+	acked := fmt.Sprintf(`(document.getElementById(%q)?.textContent || '').includes('acknowledged by alice: planned: night shift')`, row)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](acked, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+		t.Fatalf("the acknowledgement is not shown: %v (row: %q)", err, text("#"+row))
+	}
+
+	// The acknowledgement is an event in the log, with the comment.
+	req, _ = http.NewRequest("GET", base+"/v1/logs?limit=50", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"notify.acknowledged"`) || !strings.Contains(string(b), "planned: night shift") {
+		t.Errorf("the acknowledgement is not in the log: %s", b)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Errorf("browser console: %s", p)
+	}
+}
