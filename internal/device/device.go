@@ -208,6 +208,9 @@ func (d *Device) boot(ctx context.Context, g *errgroup.Group) error {
 	if err := step("state-database", d.openState); err != nil {
 		return err
 	}
+	if err := step("settings", d.checkSettings); err != nil {
+		return err
+	}
 	// Software that does not verify makes the device not suitable, but the
 	// boot goes on: the admin must be able to reach the device and read
 	// why. Nothing from the software root is started.

@@ -224,7 +224,7 @@ func TestBootReport(t *testing.T) {
 			t.Errorf("check %s: %s (%s)", c.Name, c.Result, c.Detail)
 		}
 	}
-	if got := strings.Join(names, ","); !strings.HasPrefix(got, "state-dir,keystore,event-log,state-database,software,listeners,notifications") {
+	if got := strings.Join(names, ","); !strings.HasPrefix(got, "state-dir,keystore,event-log,state-database,settings,software,listeners,notifications") {
 		t.Errorf("checks ran in order %s", got)
 	}
 	if r.BootID != d.BootID() || r.Finished.Before(r.Started) {

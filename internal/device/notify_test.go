@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medguard/medguard/internal/config"
 	"github.com/medguard/medguard/internal/notify"
 )
 
@@ -117,5 +118,48 @@ func TestUserChangeReachesTheStream(t *testing.T) {
 	code, body := call("GET", fmt.Sprintf("/v1/logs?from=%d&limit=1000", acked.Ack.Event), "")
 	if code != http.StatusOK || !strings.Contains(body, `"notify.acknowledged"`) || !strings.Contains(body, "night shift nurse") {
 		t.Errorf("the acknowledgement is not in the log: %d %s", code, body)
+	}
+}
+
+// A setting changed in the configuration file while the daemon was
+// stopped is announced at the next start: an event naming each changed key
+// old → new, and an admin notification config.change.settings with the
+// same changes; a start with unchanged settings announces nothing
+// (issue 6, item 4).
+func TestChangedSettingsAnnouncedAtStart(t *testing.T) {
+	cfg, _ := testConfig(t)
+	for i := range 2 { // the first start records the settings, the second finds them unchanged
+		if st, err := boot(t, cfg); err != nil || st != Provisioning {
+			t.Fatalf("boot %d: %s, %v", i, st, err)
+		}
+	}
+	cfg.Config.Auth.MinPasswordLength = 16
+	cfg.Config.Auth.SessionIdleTimeout = config.Duration(10 * time.Minute)
+	d := start(t, cfg)
+
+	var found []notify.Notification
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		found = d.notify.List(notify.Filter{Code: "config.change.settings"})
+		if len(found) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d settings notifications, want 1 (the unchanged second start announces nothing): %+v", len(found), found)
+	}
+	n := found[0]
+	changed := map[string]string{}
+	for _, c := range n.Changes {
+		changed[c.What] = c.Old + " → " + c.New
+	}
+	want := map[string]string{
+		"auth.min_password_length":  "15 → 16",
+		"auth.session_idle_timeout": `"15m0s" → "10m0s"`,
+	}
+	if fmt.Sprint(changed) != fmt.Sprint(want) {
+		t.Errorf("changes = %v, want %v", changed, want)
+	}
+	if n.Event.Code != CodeSettingsChanged || n.Event.Actor != "local" || !strings.Contains(n.Event.Message, "auth.min_password_length, auth.session_idle_timeout") {
+		t.Errorf("event %+v", n.Event)
 	}
 }

@@ -99,6 +99,15 @@ const Masked = "••••••"
 // not (ARCHITECTURE.md: no secret and no patient data in notifications).
 var secretKey = regexp.MustCompile(`(?i)(pass(word|phrase)?|secret|token|credential|private|psk|pin|setup[_.-]?code|(^|[_.-])key$)`)
 
+// policyKey matches the names of settings about a secret that are not
+// secret themselves: a length, a lifetime, a timeout ("min_password_length",
+// "setup_code_lifetime"). Their values are numbers and durations that the
+// admin must see change.
+var policyKey = regexp.MustCompile(`(?i)[_.-](length|lifetime|timeout|interval|window)$`)
+
+// isSecretKey reports whether the value of field k is a secret.
+func isSecretKey(k string) bool { return secretKey.MatchString(k) && !policyKey.MatchString(k) }
+
 // maskFields returns a copy of f with secret values masked.
 func maskFields(f map[string]string) map[string]string {
 	if f == nil {
@@ -106,7 +115,7 @@ func maskFields(f map[string]string) map[string]string {
 	}
 	out := make(map[string]string, len(f))
 	for k, v := range f {
-		if secretKey.MatchString(k) && v != "" {
+		if isSecretKey(k) && v != "" {
 			v = Masked
 		}
 		out[k] = v
