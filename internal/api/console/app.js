@@ -155,7 +155,7 @@ const renderers = {
     const draw = () => {
       const rows = [...all.values()].sort((a, b) => b.id - a.id).map((n) => ({
         id: n.id,
-        time: n.time,
+        time: (n.time || '').replace('T', ' ').replace(/\.\d+/, '').replace('Z', ' UTC'),
         severity: n.severity,
         title: n.title,
         cause: n.cause,
