@@ -125,12 +125,32 @@ func startTestDevice(env *testscript.Env) error {
 	if err := os.WriteFile(filepath.Join(env.WorkDir, "ca.pem"), caPEM, 0o644); err != nil {
 		return err
 	}
+	if err := writePasswords(env.WorkDir); err != nil {
+		return err
+	}
 	env.Setenv("DEVICE", "https://"+ln.Addr().String())
 	env.Setenv("CODE", <-codes)
 	env.Setenv("SOCK", sock)
 	env.Setenv("FP", certFingerprint(cert.Certificate[0]))
 	env.Setenv("CAFILE", filepath.Join(env.WorkDir, "ca.pem"))
 	env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "config"))
+	return nil
+}
+
+// writePasswords gives the scripts' accounts passwords generated for this
+// run (no password is committed): admin.pw, nurse.pw, wrong.pw (one that
+// is nobody's), new.pw, and change.pw (the admin's current password, then
+// new.pw's, as "medguard password" reads them).
+func writePasswords(dir string) error {
+	admin, newPW := rand.Text(), rand.Text()
+	for name, content := range map[string]string{
+		"admin.pw": admin, "nurse.pw": rand.Text(), "wrong.pw": rand.Text(), "new.pw": newPW,
+		"change.pw": admin + "\n" + newPW,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content+"\n"), 0o600); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

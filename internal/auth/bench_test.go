@@ -52,7 +52,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 func benchFailedLogin(b *testing.B, name string) {
 	f := newFixture(b, func(c *Config) { c.Argon2 = configuredParams })
 	_, admin := f.provision(b)
-	f.addUser(b, admin, "nurse", RoleClinician, "blue whale under the ice floe")
+	f.addUser(b, admin, "nurse", RoleClinician, nursePW)
 	ctx := context.Background()
 	b.ResetTimer()
 	for range b.N {

@@ -2,15 +2,17 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"slices"
 	"testing"
 	"time"
 )
 
-const (
-	nursePW = "blue whale under the ice floe"
-	techPW  = "seven lanterns by the river bend"
+// Passwords of the test accounts, generated per run.
+var (
+	nursePW = rand.Text()
+	techPW  = rand.Text()
 )
 
 func loggedIn(t *testing.T, f *fixture, name, pw string) (Token, *Principal) {
