@@ -25,8 +25,10 @@ import (
 	"github.com/medguard/medguard/internal/api"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/device"
+	"github.com/medguard/medguard/internal/eventlog"
 	"github.com/medguard/medguard/internal/eventlog/eventlogtest"
 	"github.com/medguard/medguard/internal/keystore"
+	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/state"
 )
 
@@ -83,7 +85,15 @@ func startTestDevice(env *testscript.Env) error {
 		return err
 	}
 	codes := make(chan string, 4)
-	ev := &eventlogtest.Memory{}
+	// The events reach an in-memory log and the notifier (the admin
+	// inbox the notifications commands read).
+	ev := &notifyingLog{}
+	n, err := notify.New(notify.Config{Recorder: ev, Identify: device.Identify})
+	if err != nil {
+		return err
+	}
+	ev.n = n
+	env.Defer(func() { n.Close() })
 	clk := &scriptClock{t: time.Now()}
 	env.Values[clockKey{}] = clk
 	a, err := auth.New(auth.Config{Store: st, Events: ev, StateDir: env.WorkDir + "/state", DeviceName: "icu-monitor-7", Now: clk.now,
@@ -107,6 +117,9 @@ func startTestDevice(env *testscript.Env) error {
 	s, err := api.New(api.Config{Auth: a, Status: scriptStatus{}, Events: ev, Listener: ln, Socket: sock, DeviceName: "icu-monitor-7",
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return cert, nil }})
 	if err != nil {
+		return err
+	}
+	if err := device.MountNotifications(s, n); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -152,6 +165,22 @@ func writePasswords(dir string) error {
 		}
 	}
 	return nil
+}
+
+// notifyingLog is the test device's event log: in memory, and every event
+// handed to the notifier as the real log's reader would.
+type notifyingLog struct {
+	eventlogtest.Memory
+	n *notify.Notifier
+}
+
+func (l *notifyingLog) Record(ctx context.Context, e eventlog.Event) (uint64, error) {
+	seq, err := l.Memory.Record(ctx, e)
+	if err == nil {
+		all := l.Memory.Events()
+		l.n.Handle(all[seq-1])
+	}
+	return seq, err
 }
 
 type clockKey struct{}

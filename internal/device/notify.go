@@ -26,7 +26,7 @@ func (d *Device) openNotify(ctx context.Context) (string, error) {
 		InboxSize:     c.Notify.InboxSize,
 		StreamClients: c.Notify.StreamClients,
 		ReplayEvents:  c.Notify.ReplayEvents,
-		Identify:      identify,
+		Identify:      Identify,
 		Logger:        d.logger.With("part", "notify"),
 		Now:           d.now,
 	})
@@ -35,19 +35,8 @@ func (d *Device) openNotify(ctx context.Context) (string, error) {
 	}
 	d.notify = n
 	d.onClose(n.Close)
-	h := http.StripPrefix("/v1/notifications", n.Handler())
-	for _, r := range []struct {
-		method, pattern string
-		perm            auth.Permission
-	}{
-		{"GET", "/v1/notifications/{$}", auth.PermNotificationsRead},
-		{"GET", "/v1/notifications/stream", auth.PermNotificationsRead},
-		{"GET", "/v1/notifications/{id}", auth.PermNotificationsRead},
-		{"POST", "/v1/notifications/{id}/ack", auth.PermNotificationsManage},
-	} {
-		if err := d.api.Handle(r.method, r.pattern, r.perm, h); err != nil {
-			return "", err
-		}
+	if err := MountNotifications(d.api, n); err != nil {
+		return "", err
 	}
 
 	dests, err := forward.Destinations(c.Forward, d.store, d.keys.TLSCertificate)
@@ -71,9 +60,31 @@ func (d *Device) openNotify(ctx context.Context) (string, error) {
 	return fmt.Sprintf("%d notification kinds, %d SIEM destinations", len(notify.Catalog), len(dests)), nil
 }
 
-// identify lets the notifier know who asks. The API's guard has already
+// MountNotifications adds the admin channel of n (inbox, acknowledgement,
+// live stream) to the API under /v1/notifications, each route with its
+// permission.
+func MountNotifications(s *api.Server, n *notify.Notifier) error {
+	h := http.StripPrefix("/v1/notifications", n.Handler())
+	for _, r := range []struct {
+		method, pattern string
+		perm            auth.Permission
+	}{
+		{"GET", "/v1/notifications/{$}", auth.PermNotificationsRead},
+		{"GET", "/v1/notifications/stream", auth.PermNotificationsRead},
+		{"GET", "/v1/notifications/{id}", auth.PermNotificationsRead},
+		{"POST", "/v1/notifications/{id}/ack", auth.PermNotificationsManage},
+	} {
+		if err := s.Handle(r.method, r.pattern, r.perm, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Identify lets the notifier know who asks (notify.Config.Identify) for a
+// request that passed the API's guard, which has already
 // checked the route's permission; manage needs notifications.manage.
-func identify(r *http.Request, manage bool) (notify.Identity, error) {
+func Identify(r *http.Request, manage bool) (notify.Identity, error) {
 	p := api.PrincipalFrom(r.Context())
 	if p == nil {
 		return notify.Identity{}, notify.ErrUnauthenticated
