@@ -139,6 +139,53 @@ const renderers = {
       td.append(button('End', async () => { await call('DELETE', '/v1/sessions/' + s.id); await open('sessions'); }));
     }));
   },
+  // logs: the Security Event Log, newest first, filtered and paged by the
+  // server (GET /v1/logs); "Older" follows the page's cursor.
+  async logs(body, tools) {
+    const sevNames = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'info', 'debug'];
+    const cats = ['auth', 'access', 'software', 'integrity', 'config', 'network', 'health', 'system', 'log'];
+    const f = document.createElement('form');
+    f.id = 'log-filter';
+    f.className = 'filter';
+    f.innerHTML = '<label>Category <select name="category"><option value="">any</option>' +
+      cats.map((c) => `<option>${c}</option>`).join('') + '</select></label>' +
+      '<label>Severity at least <select name="severity"><option value="">any</option>' +
+      sevNames.map((s) => `<option>${s}</option>`).join('') + '</select></label>' +
+      '<label>Actor <input name="actor" maxlength="256"></label><button>Show</button>';
+    tools.appendChild(f);
+    const list = document.createElement('div');
+    const more = button('Older', () => load(true));
+    more.id = 'log-older';
+    body.append(list, more);
+    let next = '';
+    let rows = [];
+    const load = async (older) => {
+      const q = new URLSearchParams({ limit: '50' });
+      for (const [k, v] of new FormData(f)) if (v) q.set(k, v);
+      if (older && next) q.set('cursor', next);
+      const p = await call('GET', '/v1/logs?' + q);
+      const page = (p.records || []).map((r) => ({
+        seq: r.seq,
+        time: (r.time || '').replace('T', ' ').replace('Z', ' UTC'),
+        severity: sevNames[r.sev] || r.sev,
+        category: r.cat,
+        code: r.code,
+        who: [r.actor, r.src].filter(Boolean).join(' from '),
+        message: r.msg,
+        cause: r.cause,
+        action: r.action,
+        details: Object.entries(r.fields || {}).map(([k, v]) => `${k}=${v}`).join(' '),
+      }));
+      rows = older ? rows.concat(page) : page;
+      next = p.next || '';
+      const t = table(rows, ['seq', 'time', 'severity', 'category', 'code', 'who', 'message', 'cause', 'action', 'details']);
+      t.id = 'log-table';
+      list.replaceChildren(t);
+      more.hidden = !next;
+    };
+    f.addEventListener('submit', (ev) => { ev.preventDefault(); guarded(() => load(false)); });
+    await load(false);
+  },
   // notifications: the admin inbox, kept current by the live stream
   // (Server-Sent Events). The browser reconnects by itself and sends the
   // last id it saw, so what was missed meanwhile is replayed.
