@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,13 +18,14 @@ import (
 	"github.com/medguard/medguard/internal/testenv"
 )
 
-// The admin's notifications page in a real browser (headless Chromium)
-// on the real device: a user change made elsewhere (the CLI's bearer
+// The web console of the real device in a real browser (headless
+// Chromium). Notifications: a user change made elsewhere (the CLI's bearer
 // session) appears on the open page through the live stream without a
 // reload, with who and old → new; acknowledging it with a comment from the
 // page records it and the page shows who acknowledged it (issue 6,
-// item 3); the Security Event Log page shows it and filters on the server.
-func TestConsoleNotificationsLive(t *testing.T) {
+// item 3); the Security Event Log page shows it and filters on the server;
+// the software page names a signed file changed on disk.
+func TestConsoleOnDevice(t *testing.T) {
 	chromium := testenv.Tool(t, "chromium", "chromium")
 	cfg, _ := testConfig(t)
 	d := start(t, cfg)
@@ -151,6 +154,30 @@ func TestConsoleNotificationsLive(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](onlyAuth, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
 		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](cats))
 		t.Errorf("after filtering by auth the categories are %q: %v", got, err)
+	}
+
+	// The software page: verified at first; after a signed file is changed
+	// on disk, the reloaded page names the file and the verdict changes.
+	step("software page",
+		chromedp.Navigate(base+"/#software"),
+		chromedp.WaitVisible(css("#software-verdict")))
+	if v := text("#software-verdict"); v != "verified" {
+		t.Errorf("software verdict %q before any change", v)
+	}
+	f, err := os.OpenFile(filepath.Join(cfg.Config.Integrity.SoftwareRoot, "etc/supervisor.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("# changed\n")
+	f.Close()
+	for deadline := time.Now().Add(10 * time.Second); d.Machine.State() != NotSuitable; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("state %s 10 s after a change of a signed file", d.Machine.State())
+		}
+	}
+	step("software page after the change", chromedp.Reload(), chromedp.WaitVisible(css("#software-findings")))
+	if v, f := text("#software-verdict"), text("#software-findings"); v != "changed since boot" || !strings.Contains(f, "etc/supervisor.toml") {
+		t.Errorf("after a change the page says %q with findings:\n%s", v, f)
 	}
 
 	mu.Lock()

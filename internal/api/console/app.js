@@ -139,6 +139,30 @@ const renderers = {
       td.append(button('End', async () => { await call('DELETE', '/v1/sessions/' + s.id); await open('sessions'); }));
     }));
   },
+  // software: whether the signed software verified, every finding since,
+  // the continuous re-hash and the supervised programs (GET /v1/software).
+  async software(body) {
+    const s = await call('GET', '/v1/software');
+    const p = document.createElement('p');
+    const st = document.createElement('span');
+    st.id = 'software-verdict';
+    const bad = !s.verified || (s.findings || []).length > 0;
+    st.className = bad ? 'state-not-suitable' : 'state-operational';
+    st.textContent = !s.verified ? 'did not verify at boot' : bad ? 'changed since boot' : 'verified';
+    p.append(`Software root ${s.root}: `, st);
+    body.appendChild(p);
+    const h = (text) => { const e = document.createElement('h3'); e.textContent = text; body.appendChild(e); };
+    h('Findings');
+    const findings = table(s.findings || [], ['kind', 'path', 'file_kind', 'detail', 'via', 'detected']);
+    findings.id = 'software-findings';
+    body.appendChild(findings);
+    if (s.rehash) {
+      h('Continuous check');
+      body.appendChild(table([s.rehash], ['passes', 'last_pass', 'busy', 'bytes']));
+    }
+    h('Programs');
+    body.appendChild(table(s.programs || [], ['name', 'running', 'pid', 'starts', 'since', 'last_exit', 'gave_up']));
+  },
   // logs: the Security Event Log, newest first, filtered and paged by the
   // server (GET /v1/logs); "Older" follows the page's cursor.
   async logs(body, tools) {
