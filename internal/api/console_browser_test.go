@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/testenv"
 )
 
@@ -96,6 +97,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(css("#message.ok")))
 	if m := text("#message"); !strings.Contains(m, "nurse created") {
 		t.Fatalf("after creating a user: %q", m)
+	}
+	// A role change from the users page (a critical action, fresh login).
+	step("change the nurse's role",
+		chromedp.WaitVisible(css(`select[aria-label="role of nurse"]`)),
+		chromedp.SetValue(css(`select[aria-label="role of nurse"]`), "technician"),
+		chromedp.Click(css(`select[aria-label="role of nurse"] + button`)),
+		chromedp.WaitVisible(css("#message.ok")))
+	if m := text("#message"); !strings.Contains(m, "nurse is now technician") {
+		t.Fatalf("after changing a role: %q", m)
+	}
+	if u, err := e.auth.User("nurse"); err != nil || u.Role != auth.RoleTechnician {
+		t.Fatalf("the device has nurse as %+v (%v), want technician", u, err)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -74,13 +74,19 @@ func TestConsoleOnDevice(t *testing.T) {
 		return v
 	}
 
-	step("login and notifications page",
+	step("login",
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(css("#login-form")),
 		chromedp.SendKeys(css("#login-form input[name=user]"), "alice"),
 		chromedp.SendKeys(css("#login-form input[name=password]"), adminPassword),
 		chromedp.Click(css("#login-form button")),
 		chromedp.WaitVisible(css("#nav")),
+		chromedp.WaitVisible(css("#boot-report")))
+	// The status page, shown first, lists every boot check.
+	if r := text("#boot-report"); !strings.Contains(r, "state-database") || !strings.Contains(r, "settings") || strings.Contains(r, "failed") {
+		t.Errorf("boot report on the status page:\n%s", r)
+	}
+	step("notifications page",
 		chromedp.Navigate(base+"/#notifications"),
 		chromedp.WaitVisible(css("#inbox")),
 		chromedp.WaitVisible(css("#stream-state")))

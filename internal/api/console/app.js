@@ -104,7 +104,20 @@ const renderers = {
     if (s.cause) p.append(` (${s.cause})`);
     body.appendChild(p);
     body.appendChild(table(s.warnings || [], ['severity', 'title', 'cause', 'action', 'since']));
-    if (s.boot) { const pre = document.createElement('pre'); pre.textContent = JSON.stringify(s.boot, null, 2); body.appendChild(pre); }
+    if (s.boot && Array.isArray(s.boot.checks)) {
+      const h = document.createElement('h3');
+      h.textContent = `Boot report (boot ${s.boot.boot_id || ''})`;
+      const t = table(s.boot.checks, ['name', 'result', 'detail', 'duration_ms']);
+      t.id = 'boot-report';
+      t.querySelectorAll('tr').forEach((tr, i) => {
+        if (i > 0 && s.boot.checks[i - 1].result === 'failed') tr.children[1].className = 'sev-critical';
+      });
+      body.append(h, t);
+    } else if (s.boot) {
+      const pre = document.createElement('pre');
+      pre.textContent = JSON.stringify(s.boot, null, 2);
+      body.appendChild(pre);
+    }
   },
   async users(body, tools) {
     const { users } = await call('GET', '/v1/users');
@@ -112,6 +125,19 @@ const renderers = {
     body.appendChild(table(users, ['name', 'role', 'disabled', 'suspended', 'failed_logins', 'last_login'], manage && ((u, td) => {
       td.append(button(u.disabled || u.suspended ? 'Enable' : 'Disable', async () => {
         await call('PATCH', '/v1/users/' + encodeURIComponent(u.name), { disabled: !(u.disabled || u.suspended) });
+        await open('users');
+      }));
+      const role = document.createElement('select');
+      role.setAttribute('aria-label', 'role of ' + u.name);
+      for (const r of ['clinician', 'technician', 'admin', 'service']) {
+        const o = document.createElement('option');
+        o.textContent = r;
+        o.selected = r === u.role;
+        role.appendChild(o);
+      }
+      td.append(role, button('Change role', async () => {
+        await call('PATCH', '/v1/users/' + encodeURIComponent(u.name), { role: role.value });
+        message(`${u.name} is now ${role.value}; their sessions were ended.`, true);
         await open('users');
       }));
       td.append(button('Delete', async () => {
