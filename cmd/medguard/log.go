@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/medguard/medguard/internal/eventlog"
@@ -131,7 +130,8 @@ func runLogVerify(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("verify event log: %w", err)
 	}
-	stop := logProgress(e, &opts)
+	progress, stop := terminalProgress(e, "verifying")
+	opts.Progress = progress
 	rep, err := eventlog.VerifyDir(ctx, dir, opts)
 	stop()
 	if err != nil {
@@ -205,35 +205,6 @@ func logDeviceKeys(lf *logDirFlags, o *eventlog.VerifyOptions) ([]string, error)
 		return []string{fmt.Sprintf("the device no longer holds the root key (erased after export): only key epoch %d and later are MAC-checked here; verify offline with the exported verifier key for the rest", o.Epoch)}, nil
 	default:
 		return nil, fmt.Errorf("verify event log: root key: %w", err)
-	}
-}
-
-// logProgress shows the verification's progress on standard error when it is
-// a terminal, for long verifications; it returns a function that clears
-// the line.
-func logProgress(e *env, o *eventlog.VerifyOptions) func() {
-	f, ok := e.stderr.(*os.File)
-	if !ok || !isTerminal(f) {
-		return func() {}
-	}
-	var mu sync.Mutex
-	last := time.Now()
-	shown := false
-	o.Progress = func(done, total int64) {
-		mu.Lock()
-		defer mu.Unlock()
-		if time.Since(last) < 200*time.Millisecond || total == 0 {
-			return
-		}
-		last, shown = time.Now(), true
-		fmt.Fprintf(f, "\rverifying: %3d%% (%d of %d MiB)", done*100/total, done>>20, total>>20)
-	}
-	return func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if shown {
-			fmt.Fprint(f, "\r\033[K")
-		}
 	}
 }
 

@@ -76,11 +76,11 @@ func runManifestVerify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("read manifest: %w", err)
 	}
-	rep, err := verifyOffline(ctx, pos[0], data, trusted, *threshold, *minSec)
+	rep, err := verifyOffline(ctx, e, pos[0], data, trusted, *threshold, *minSec)
 	return reportVerify(e, *asJSON, rep, err)
 }
 
-func verifyOffline(ctx context.Context, root string, data []byte, trusted []integrity.PublicKey, threshold int, minSec uint64) (*integrity.Report, error) {
+func verifyOffline(ctx context.Context, e *env, root string, data []byte, trusted []integrity.PublicKey, threshold int, minSec uint64) (*integrity.Report, error) {
 	v, err := integrity.OpenEnvelope(ctx, data, trusted, threshold)
 	if err != nil {
 		return nil, err
@@ -89,7 +89,9 @@ func verifyOffline(ctx context.Context, root string, data []byte, trusted []inte
 		return nil, &integrity.SecurityError{Reason: integrity.ReasonRollback,
 			Msg: fmt.Sprintf("security version %d is below %d", v.Manifest.SecurityVersion, minSec)}
 	}
-	rep, err := integrity.Verify(ctx, root, v.Manifest, integrity.VerifyOptions{Now: time.Now})
+	progress, stop := terminalProgress(e, "verifying")
+	rep, err := integrity.Verify(ctx, root, v.Manifest, integrity.VerifyOptions{Now: time.Now, Progress: progress})
+	stop()
 	if err != nil {
 		return nil, err
 	}

@@ -253,7 +253,9 @@ func runReleaseManifest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer zeroAll(signers)
-	m, err := integrity.Build(ctx, pos[0], integrity.BuildOptions{Product: *product, Version: *version, SecurityVersion: *secver, Now: time.Now})
+	progress, stop := terminalProgress(e, "hashing")
+	m, err := integrity.Build(ctx, pos[0], integrity.BuildOptions{Product: *product, Version: *version, SecurityVersion: *secver, Now: time.Now, Progress: progress})
+	stop()
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,10 @@ type BuildOptions struct {
 	Now func() time.Time
 	// Workers hash in parallel; 0 means one per CPU.
 	Workers int
+	// Progress, if set, is told the bytes hashed so far and the bytes to
+	// hash, after each file. It is called from the hashing goroutines and
+	// must be safe for concurrent use.
+	Progress func(done, total int64)
 }
 
 // Build walks the software root and returns the manifest of every file in
@@ -64,7 +69,7 @@ func Build(ctx context.Context, root string, o BuildOptions) (*Manifest, error) 
 	if err != nil {
 		return nil, fmt.Errorf("build manifest of %s: %w", root, err)
 	}
-	if err := hashEntries(ctx, dir, entries, o.Workers); err != nil {
+	if err := hashEntries(ctx, dir, entries, o.Workers, o.Progress); err != nil {
 		return nil, fmt.Errorf("build manifest of %s: %w", root, err)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
@@ -113,15 +118,22 @@ func describeEntry(dir *os.File, rel string, d fs.DirEntry) (Entry, error) {
 }
 
 // hashEntries fills in the SHA256 of every non-symlink entry, in parallel.
-func hashEntries(ctx context.Context, dir *os.File, entries []Entry, workers int) error {
+func hashEntries(ctx context.Context, dir *os.File, entries []Entry, workers int, progress func(done, total int64)) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	var all int64
+	for _, e := range entries {
+		if e.Kind != KindSymlink {
+			all += e.Size
+		}
 	}
 	jobs := make(chan *Entry)
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex // guards first
 		first error
+		done  atomic.Int64
 	)
 	for range workers {
 		wg.Add(1)
@@ -135,6 +147,9 @@ func hashEntries(ctx context.Context, dir *os.File, entries []Entry, workers int
 						first = err
 					}
 					mu.Unlock()
+				}
+				if n := done.Add(e.Size); progress != nil {
+					progress(n, all)
 				}
 			}
 		}()

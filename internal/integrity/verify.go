@@ -24,6 +24,10 @@ type VerifyOptions struct {
 	// SkipUnlisted skips the walk for unlisted files (the monitor does it
 	// separately).
 	SkipUnlisted bool
+	// Progress, if set, is told the bytes hashed so far and the bytes
+	// listed, after each file. It is called from the hashing goroutines
+	// and must be safe for concurrent use.
+	Progress func(done, total int64)
 }
 
 const hashBufSize = 1 << 20
@@ -50,7 +54,7 @@ func Verify(ctx context.Context, root string, m *Manifest, opt VerifyOptions) (R
 		return rep, err
 	}
 	defer dir.Close()
-	findings, bytes, err := checkAll(ctx, dir, m.Files, opt.Workers, now)
+	findings, bytes, err := checkAll(ctx, dir, m.Files, opt.Workers, now, opt.Progress)
 	if err != nil {
 		return rep, err
 	}
@@ -69,9 +73,15 @@ func Verify(ctx context.Context, root string, m *Manifest, opt VerifyOptions) (R
 
 // checkAll checks entries with workers goroutines, largest files first so
 // that one big file does not finish last alone.
-func checkAll(ctx context.Context, dir *os.File, entries []Entry, workers int, now func() time.Time) ([]Finding, int64, error) {
+func checkAll(ctx context.Context, dir *os.File, entries []Entry, workers int, now func() time.Time, progress func(done, total int64)) ([]Finding, int64, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	var listed int64 // bytes to hash (a symlink's target is not hashed)
+	for _, e := range entries {
+		if e.Kind != KindSymlink {
+			listed += e.Size
+		}
 	}
 	order := make([]int, len(entries))
 	for i := range order {
@@ -96,7 +106,10 @@ func checkAll(ctx context.Context, dir *os.File, entries []Entry, workers int, n
 					return
 				}
 				fs, n := c.check(entries[order[i]])
-				total.Add(n)
+				done := total.Add(n)
+				if progress != nil {
+					progress(done, listed)
+				}
 				if len(fs) > 0 {
 					mu.Lock()
 					out = append(out, fs...)
