@@ -138,7 +138,7 @@ var Catalog = []Kind{
 		Severity: critical, Audience: []Audience{Admin, IT},
 		Events:   []string{"integrity.file.*", "integrity.path.*"},
 		Cause:    "{{field . \"path\" | fallback \"a file\"}} does not match the signed software manifest ({{.Code}}){{with .Cause}}: {{.}}{{end}}.",
-		Action:   "Treat this as a possible attack: keep the device out of clinical use, reinstall the signed release (medguard update install) and verify it (medguard manifest verify). Report it to hospital IT security and to the maker's product-security contact.",
+		Action:   "Treat this as a possible attack: keep the device out of clinical use, reinstall the maker's signed release of this version (the maker's service procedure), restart medguardd so that its boot check verifies every file, and confirm with medguard manifest verify. Report it to hospital IT security and to the maker's product-security contact.",
 		NeedsAck: true,
 	},
 	{
@@ -146,7 +146,7 @@ var Catalog = []Kind{
 		Severity: critical, Audience: []Audience{Admin, IT},
 		Events:   []string{"integrity.manifest.*"},
 		Cause:    "{{because .}}",
-		Action:   "Do not run the device's software: reinstall a signed release from the maker (medguard update install) and check it with medguard manifest verify. A bad signature can mean tampering: inform hospital IT security.",
+		Action:   "Do not run the device's software: reinstall a signed release from the maker (the maker's service procedure) and check it with medguard manifest verify before restarting medguardd. A bad signature can mean tampering: inform hospital IT security.",
 		NeedsAck: true,
 	},
 	{
