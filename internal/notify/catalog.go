@@ -87,7 +87,7 @@ var Catalog = []Kind{
 		Events: []string{"device.state.changed"}, When: map[string]string{"to": "not-suitable"},
 		Cause:    "{{because .}}",
 		Action:   doNotUse + "Then call biomedical engineering (the device admin), who checks the device's notifications in the web console and restores known-good software or configuration.",
-		NeedsAck: true, Resolves: []string{"device.degraded"},
+		NeedsAck: true, Resolves: []string{"device.degraded", "device.operational", "device.provisioning"},
 	},
 	{
 		Code: "device.recovery", Title: "Device in recovery or service mode",
@@ -95,7 +95,7 @@ var Catalog = []Kind{
 		Events: []string{"device.state.changed"}, When: map[string]string{"to": "recovery"},
 		Cause:    "{{because .}}",
 		Action:   doNotUse + "Service or software recovery is in progress; wait until biomedical engineering returns the device to operation.",
-		Resolves: []string{"device.not-suitable", "device.degraded"},
+		Resolves: []string{"device.not-suitable", "device.degraded", "device.operational", "device.provisioning"},
 	},
 	{
 		Code: "device.degraded", Title: "Device degraded: an admin must look at it",
@@ -103,7 +103,7 @@ var Catalog = []Kind{
 		Events: []string{"device.state.changed"}, When: map[string]string{"to": "degraded"},
 		Cause:    "{{because .}}",
 		Action:   "Clinical use continues. Open the device's notifications in the web console, follow the recommended action of the notification that degraded it, then return the device to operation.",
-		NeedsAck: true,
+		NeedsAck: true, Resolves: []string{"device.operational"},
 	},
 	{
 		Code: "device.operational", Title: "Device operational",

@@ -312,3 +312,24 @@ func TestAnnotateForTheSIEM(t *testing.T) {
 		t.Error("Annotate changed the inbox")
 	}
 }
+
+// The inbox holds one active device-state notification, the current
+// state's: a device that is not suitable is not also "operational" among
+// the active notifications.
+func TestOneActiveDeviceState(t *testing.T) {
+	log := newMemLog()
+	n := newTestNotifier(t, log)
+	active := true
+	for _, st := range []string{"provisioning", "operational", "degraded", "operational", "not-suitable", "recovery", "operational"} {
+		record(t, log, n, stateEvent(st))
+		var codes []string
+		for _, no := range n.List(Filter{Active: &active}) {
+			if strings.HasPrefix(no.Code, "device.") {
+				codes = append(codes, no.Code)
+			}
+		}
+		if len(codes) != 1 || codes[0] != "device."+st {
+			t.Errorf("after %s the active state notifications are %v", st, codes)
+		}
+	}
+}
