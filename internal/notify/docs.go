@@ -23,7 +23,8 @@ carries a cause filled from that event and the recommended action below.
 
 Audiences: **clinical** — the clinical user at the device's screen (local
 status API, ` + "`warnings`" + `); **admin** — the device admin in the web console
-(inbox and live stream); **it** — hospital IT, through the SIEM: every event
+(the Notifications page: inbox, live stream, acknowledgement) and with
+` + "`medguard notifications list|ack`" + `; **it** — hospital IT, through the SIEM: every event
 is forwarded, and the message of an event that raises a notification names
 it in the structured-data element ` + "`notification@32473`" + ` (code, title,
 severity, audience, cause, action, and for a configuration change the
