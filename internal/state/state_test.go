@@ -11,7 +11,7 @@ import (
 	"github.com/medguard/medguard/internal/keystore"
 )
 
-func newKey(t *testing.T) *keystore.Secret {
+func newKey(t testing.TB) *keystore.Secret {
 	t.Helper()
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
