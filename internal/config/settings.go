@@ -7,8 +7,9 @@ import (
 )
 
 // Settings returns every value of c as one line of TOML syntax under its
-// dotted key ("auth.idle_timeout" → "\"15m0s\""); an entry of an array of
-// tables is keyed by its position ("forward.destinations[0].address").
+// dotted key ("auth.session_idle_timeout" → "\"15m0s\""); an entry of an
+// array of tables is keyed by its position
+// ("forward.destinations[0].address").
 // Two configurations hold the same settings exactly when their Settings
 // are equal, so the device can name what changed between two starts.
 func Settings(c Config) (map[string]string, error) {
