@@ -99,19 +99,23 @@ func TestConsoleOnDevice(t *testing.T) {
 	}
 
 	// A user created through the API while the page is open.
-	req, _ := http.NewRequest("POST", base+"/v1/users",
-		strings.NewReader(fmt.Sprintf(`{"name":"nightnurse","role":"clinician","password":%q}`, rand.Text())))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	createUser := func(name string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/v1/users",
+			strings.NewReader(fmt.Sprintf(`{"name":%q,"role":"clinician","password":%q}`, name, rand.Text())))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create user %s: %d %s", name, resp.StatusCode, b)
+		}
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create user: %d %s", resp.StatusCode, b)
-	}
+	createUser("nightnurse")
 	sent := time.Now()
 	// The row of the change, found by its text as it appears.
 	find := `[...document.querySelectorAll('#inbox tr')].find((tr) => tr.textContent.includes('user: – → nightnurse'))?.id || ''`
@@ -123,8 +127,16 @@ func TestConsoleOnDevice(t *testing.T) {
 	if r := text("#" + row); !strings.Contains(r, "alice from 127.0.0.1:") || !strings.Contains(r, "role: – → clinician") {
 		t.Errorf("the row lacks who or old → new:\n%s", r)
 	}
+	// A comment half typed survives the redraw when another notification
+	// arrives on the stream.
+	step("type a comment", chromedp.SendKeys(css("#"+row+" input[name=comment]"), "planned: "))
+	createUser("daynurse")
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('inbox').textContent.includes('user: – → daynurse')`,
+		chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+		t.Fatalf("the second user change did not appear: %v", err)
+	}
 	step("acknowledge from the page",
-		chromedp.SendKeys(css("#"+row+" input[name=comment]"), "planned: night shift"),
+		chromedp.SendKeys(css("#"+row+" input[name=comment]"), "night shift"),
 		chromedp.Click(css("#"+row+" button")))
 	acked := fmt.Sprintf(`(document.getElementById(%q)?.textContent || '').includes('acknowledged by alice: planned: night shift')`, row)
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](acked, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
@@ -132,13 +144,13 @@ func TestConsoleOnDevice(t *testing.T) {
 	}
 
 	// The acknowledgement is an event in the log, with the comment.
-	req, _ = http.NewRequest("GET", base+"/v1/logs?limit=50", nil)
+	req, _ := http.NewRequest("GET", base+"/v1/logs?limit=50", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err = c.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ = io.ReadAll(resp.Body)
+	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if !strings.Contains(string(b), `"notify.acknowledged"`) || !strings.Contains(string(b), "planned: night shift") {
 		t.Errorf("the acknowledgement is not in the log: %s", b)

@@ -250,6 +250,13 @@ const renderers = {
     const list = document.createElement('div');
     body.appendChild(list);
     const draw = () => {
+      // A comment being typed survives a redraw by the live stream.
+      const typed = new Map();
+      for (const f of list.querySelectorAll('form.ack')) {
+        const tr = f.closest('tr');
+        if (f.comment.value) typed.set(tr.id, f.comment.value);
+        if (f.contains(document.activeElement)) typed.set('focus', tr.id);
+      }
       const rows = [...all.values()].sort((a, b) => b.id - a.id).map((n) => ({
         id: n.id,
         time: (n.time || '').replace('T', ' ').replace(/\.\d+/, '').replace('Z', ' UTC'),
@@ -286,6 +293,11 @@ const renderers = {
       });
       t.id = 'inbox';
       list.replaceChildren(t);
+      for (const f of list.querySelectorAll('form.ack')) {
+        const id = f.closest('tr').id;
+        if (typed.has(id)) f.comment.value = typed.get(id);
+        if (typed.get('focus') === id) f.comment.focus();
+      }
     };
     draw();
     const es = new EventSource('/v1/notifications/stream');
