@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -90,14 +91,19 @@ func runNotificationsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var a struct {
-		Notifications []notificationInfo `json:"notifications"`
-	}
-	if err := c.call(ctx, "GET", "/v1/notifications/?"+q.Encode(), nil, &a); err != nil {
+	// --json prints every field the device sent, not only those shown.
+	var raw json.RawMessage
+	if err := c.call(ctx, "GET", "/v1/notifications/?"+q.Encode(), nil, &raw); err != nil {
 		return err
 	}
 	if *asJSON {
-		return printDevJSON(e.stdout, a)
+		return printDevJSON(e.stdout, raw)
+	}
+	var a struct {
+		Notifications []notificationInfo `json:"notifications"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return fmt.Errorf("notifications from the device: %w", err)
 	}
 	if len(a.Notifications) == 0 {
 		fmt.Fprintln(e.stdout, "no notifications")
