@@ -71,6 +71,11 @@ var (
 // not suitable for clinical use.
 const doNotUse = "Do not use this device for patient care: move the patient to another device now. "
 
+// deviceStates are the notifications of the device states: each ends the
+// one before it (of an earlier boot too), so that one is active, the
+// current state's.
+var deviceStates = []string{"device.not-suitable", "device.recovery", "device.degraded", "device.operational", "device.provisioning"}
+
 // Catalog lists every kind of notification, in matching order: an event
 // raises the first kind that matches it.
 var Catalog = []Kind{
@@ -87,7 +92,7 @@ var Catalog = []Kind{
 		Events: []string{"device.state.changed"}, When: map[string]string{"to": "not-suitable"},
 		Cause:    "{{because .}}",
 		Action:   doNotUse + "Then call biomedical engineering (the device admin), who checks the device's notifications in the web console and restores known-good software or configuration.",
-		NeedsAck: true, Resolves: []string{"device.degraded", "device.operational", "device.provisioning"},
+		NeedsAck: true, Resolves: deviceStates,
 	},
 	{
 		Code: "device.recovery", Title: "Device in recovery or service mode",
@@ -95,7 +100,7 @@ var Catalog = []Kind{
 		Events: []string{"device.state.changed"}, When: map[string]string{"to": "recovery"},
 		Cause:    "{{because .}}",
 		Action:   doNotUse + "Service or software recovery is in progress; wait until biomedical engineering returns the device to operation.",
-		Resolves: []string{"device.not-suitable", "device.degraded", "device.operational", "device.provisioning"},
+		Resolves: deviceStates,
 	},
 	{
 		Code: "device.degraded", Title: "Device degraded: an admin must look at it",
@@ -103,7 +108,7 @@ var Catalog = []Kind{
 		Events: []string{"device.state.changed"}, When: map[string]string{"to": "degraded"},
 		Cause:    "{{because .}}",
 		Action:   "Clinical use continues. Open the device's notifications in the web console, follow the recommended action of the notification that degraded it, then return the device to operation.",
-		NeedsAck: true, Resolves: []string{"device.operational"},
+		NeedsAck: true, Resolves: deviceStates,
 	},
 	{
 		Code: "device.operational", Title: "Device operational",
@@ -111,14 +116,15 @@ var Catalog = []Kind{
 		Events: []string{"device.state.changed"}, When: map[string]string{"to": "operational"},
 		Cause:    "{{because .}}",
 		Action:   "None: the device passed its checks and is ready for clinical use.",
-		Resolves: []string{"device.not-suitable", "device.recovery", "device.degraded", "device.provisioning"},
+		Resolves: deviceStates,
 	},
 	{
 		Code: "device.provisioning", Title: "Device waiting to be provisioned",
 		Severity: eventlog.SeverityNotice, Audience: []Audience{Admin},
 		Events: []string{"device.state.changed"}, When: map[string]string{"to": "provisioning"},
-		Cause:  "{{because .}}",
-		Action: "Provision the device with its one-time setup code (shown on the device's screen) from the local setup interface; no default password exists.",
+		Cause:    "{{because .}}",
+		Action:   "Provision the device with its one-time setup code (shown on the device's screen) from the local setup interface; no default password exists.",
+		Resolves: deviceStates,
 	},
 	{Code: "device.state.other", Title: "Device state changed", Severity: eventlog.SeverityInfo, Audience: []Audience{Admin},
 		Events: []string{"device.state.changed"}, Cause: "{{because .}}", Action: "None."},

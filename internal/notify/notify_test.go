@@ -315,12 +315,15 @@ func TestAnnotateForTheSIEM(t *testing.T) {
 
 // The inbox holds one active device-state notification, the current
 // state's: a device that is not suitable is not also "operational" among
-// the active notifications.
+// the active notifications, and a restart leaves one, not one per boot.
 func TestOneActiveDeviceState(t *testing.T) {
 	log := newMemLog()
 	n := newTestNotifier(t, log)
 	active := true
-	for _, st := range []string{"provisioning", "operational", "degraded", "operational", "not-suitable", "recovery", "operational"} {
+	// A state repeated is a restart: the new boot's notification ends the
+	// old boot's.
+	for _, st := range []string{"provisioning", "provisioning", "operational", "operational", "degraded", "operational",
+		"not-suitable", "not-suitable", "recovery", "operational"} {
 		record(t, log, n, stateEvent(st))
 		var codes []string
 		for _, no := range n.List(Filter{Active: &active}) {
