@@ -5,13 +5,12 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/medguard/medguard/internal/testenv"
+	"github.com/medguard/medguard/internal/testenv/browsertest"
 )
 
 // The clinical display in a real browser (headless Chromium), under its
@@ -19,7 +18,7 @@ import (
 // warning with the cause when the device turns not suitable; a different
 // warning when the daemon goes away.
 func TestDisplayInBrowser(t *testing.T) {
-	chromium := testenv.Tool(t, "chromium", "chromium")
+	br := browsertest.New(t, 60*time.Second, false)
 	sock := filepath.Join(t.TempDir(), "local.sock")
 	daemon := startFakeDaemon(t, sock, operational)
 	p := newPoller(sock, 50*time.Millisecond)
@@ -30,45 +29,7 @@ func TestDisplayInBrowser(t *testing.T) {
 	ts := httptest.NewServer((&server{poll: p, now: time.Now, vital: func() Vitals { return pat.step(time.Now()) }}).handler())
 	defer ts.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-
-	var mu sync.Mutex
-	var problems []string
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleException || m.Type == "error" {
-				mu.Lock()
-				problems = append(problems, string(m.Type)+": "+m.Text)
-				mu.Unlock()
-			}
-		}
-	}()
-	step := func(what string, acts ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, acts...); err != nil {
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("browser, %s: %v (console: %q)", what, err, problems)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return v
-	}
+	step, text := br.Step, br.Text
 
 	step("operational display", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#ecg")))
 	deadline := time.Now().Add(10 * time.Second)
@@ -98,9 +59,7 @@ func TestDisplayInBrowser(t *testing.T) {
 	if title := text("#ov-title"); !strings.Contains(title, "UNKNOWN") {
 		t.Fatalf("unreachable overlay title %q", title)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(problems) > 0 {
+	if problems := br.Problems(); len(problems) > 0 {
 		t.Fatalf("browser console: %q", problems)
 	}
 }

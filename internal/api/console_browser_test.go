@@ -1,68 +1,27 @@
 package api
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/medguard/medguard/internal/auth"
-	"github.com/medguard/medguard/internal/testenv"
+	"github.com/medguard/medguard/internal/testenv/browsertest"
 )
 
 // The console in a real browser (headless Chromium): provisioning through
 // the setup form, status, logout and login, with the strict CSP in force
 // and the session cookie out of JavaScript's reach.
 func TestConsoleInBrowser(t *testing.T) {
-	chromium := testenv.Tool(t, "chromium", "chromium")
+	br := browsertest.New(t, 60*time.Second, true)
 	e := newEnv(t)
 	code := <-e.codes
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("ignore-certificate-errors", true), chromedp.Headless)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-
-	var mu sync.Mutex
-	var problems []string
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleException || m.Type == "error" {
-				mu.Lock()
-				problems = append(problems, string(m.Type)+": "+m.Text)
-				mu.Unlock()
-			}
-		}
-	}()
-
+	ctx := br.Ctx
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	step := func(what string, acts ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, acts...); err != nil {
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("browser, %s: %v (console: %q)", what, err, problems)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return v
-	}
+	step, text := br.Step, br.Text
 	step("setup form",
 		chromedp.Navigate(e.url+"/"),
 		chromedp.WaitVisible(css("#setup-form")),
@@ -110,9 +69,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if u, err := e.auth.User("nurse"); err != nil || u.Role != auth.RoleTechnician {
 		t.Fatalf("the device has nurse as %+v (%v), want technician", u, err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
+	for _, p := range br.Problems() {
 		t.Errorf("browser console: %s", p)
 	}
 }

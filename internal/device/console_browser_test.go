@@ -1,7 +1,6 @@
 package device
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -9,13 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/medguard/medguard/internal/testenv"
+	"github.com/medguard/medguard/internal/testenv/browsertest"
 )
 
 // The web console of the real device in a real browser (headless
@@ -26,53 +24,15 @@ import (
 // item 3); the Security Event Log page shows it and filters on the server;
 // the software page names a signed file changed on disk.
 func TestConsoleOnDevice(t *testing.T) {
-	chromium := testenv.Tool(t, "chromium", "chromium")
+	br := browsertest.New(t, 90*time.Second, true)
 	cfg, _ := testConfig(t)
 	d := start(t, cfg)
 	c, tok := provision(t, d, cfg)
 	base := "https://" + d.apiAddr
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("ignore-certificate-errors", true), chromedp.Headless)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-
-	var mu sync.Mutex
-	var problems []string
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleException || m.Type == "error" {
-				mu.Lock()
-				problems = append(problems, string(m.Type)+": "+m.Text)
-				mu.Unlock()
-			}
-		}
-	}()
+	ctx := br.Ctx
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	step := func(what string, acts ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, acts...); err != nil {
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("browser, %s: %v (console: %q)", what, err, problems)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return v
-	}
+	step, text := br.Step, br.Text
 
 	step("login",
 		chromedp.Navigate(base+"/"),
@@ -198,9 +158,7 @@ func TestConsoleOnDevice(t *testing.T) {
 		t.Errorf("after a change the page says %q with findings:\n%s", v, f)
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
+	for _, p := range br.Problems() {
 		t.Errorf("browser console: %s", p)
 	}
 }
