@@ -156,24 +156,35 @@ func runLogVerify(ctx context.Context, e *env, args []string) error {
 
 // logOfflineKeys reads the exported verifier key.
 func logOfflineKeys(e *env, keyFile, passFile string, o *eventlog.VerifyOptions) error {
-	f, err := os.Open(keyFile)
-	if err != nil {
-		return fmt.Errorf("read verifier key: %w", err)
-	}
-	defer f.Close()
-	pass, err := readPassphrase(e, passFile, false)
+	v, err := readVerifierFile(e, keyFile, passFile)
 	if err != nil {
 		return err
-	}
-	defer clear(pass)
-	v, err := keystore.ReadLogVerifier(f, pass)
-	if err != nil {
-		return fmt.Errorf("verifier key %s: %w", keyFile, err)
 	}
 	defer v.Zero()
 	o.RootKey = append([]byte(nil), v.RootKey.Bytes()...)
 	o.DevicePublicKey = v.DevicePublicKey
 	return nil
+}
+
+// readVerifierFile opens the exported log verifier file, then reads its
+// passphrase (from passFile, or asked for) and decrypts it. The caller
+// zeroes the result.
+func readVerifierFile(e *env, file, passFile string) (*keystore.LogVerifier, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("read verifier key: %w", err)
+	}
+	defer f.Close()
+	pass, err := readPassphrase(e, passFile, false)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pass)
+	v, err := keystore.ReadLogVerifier(f, pass)
+	if err != nil {
+		return nil, fmt.Errorf("verifier key %s: %w", file, err)
+	}
+	return v, nil
 }
 
 // logDeviceKeys takes what the device's key store holds: the root key while it

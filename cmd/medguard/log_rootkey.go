@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/medguard/medguard/internal/config"
 	"github.com/medguard/medguard/internal/eventlog"
@@ -83,19 +82,9 @@ func runLogEraseRootKey(ctx context.Context, e *env, args []string) error {
 // its passphrase and holds exactly this device's root key and identity:
 // an erasure with no good copy outside would leave the log unverifiable.
 func checkVerifierHolds(e *env, s *keystore.Store, root *keystore.Secret, file, passFile string) error {
-	f, err := os.Open(file)
-	if err != nil {
-		return fmt.Errorf("read verifier key: %w", err)
-	}
-	defer f.Close()
-	pass, err := readPassphrase(e, passFile, false)
+	v, err := readVerifierFile(e, file, passFile)
 	if err != nil {
 		return err
-	}
-	defer clear(pass)
-	v, err := keystore.ReadLogVerifier(f, pass)
-	if err != nil {
-		return fmt.Errorf("verifier key %s: %w", file, err)
 	}
 	defer v.Zero()
 	pub, err := s.IdentityPublic()
@@ -109,27 +98,9 @@ func checkVerifierHolds(e *env, s *keystore.Store, root *keystore.Secret, file, 
 }
 
 // logConfig is the event log's configuration as the daemon opens it
-// (internal/device), so that a command that writes to the log applies the
-// same size limit and policy.
+// (config.EventLog), under a boot id that names this command.
 func logConfig(cfg config.Config, keys eventlog.Keys) eventlog.Config {
-	lc := cfg.Log
-	archive := lc.ArchiveDir
-	if archive == "" {
-		archive = filepath.Join(cfg.Device.StateDir, "log-archive")
-	}
-	return eventlog.Config{
-		Dir:                filepath.Join(cfg.Device.StateDir, "log"),
-		Keys:               keys,
-		BootID:             fmt.Sprintf("medguard-cli-%d", os.Getpid()),
-		DeviceName:         cfg.Device.Name,
-		MaxBytes:           int64(lc.MaxSizeMiB) << 20,
-		Policy:             eventlog.Policy(lc.Policy),
-		ArchiveDir:         archive,
-		EpochEntries:       uint64(lc.EpochEntries),
-		EpochInterval:      lc.EpochInterval.D(),
-		CheckpointEntries:  uint64(lc.CheckpointEntries),
-		CheckpointInterval: lc.CheckpointInterval.D(),
-		FloodBurst:         lc.FloodBurst,
-		FloodWindow:        lc.FloodWindow.D(),
-	}
+	lc := cfg.EventLog(keys)
+	lc.BootID = fmt.Sprintf("medguard-cli-%d", os.Getpid())
+	return lc
 }

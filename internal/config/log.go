@@ -1,6 +1,10 @@
 package config
 
-import "path/filepath"
+import (
+	"path/filepath"
+
+	"github.com/medguard/medguard/internal/eventlog"
+)
 
 // Log is the [log] table: the Security Event Log.
 type Log struct {
@@ -38,4 +42,31 @@ func (l *Log) validate() []FieldError {
 	errs = append(errs, inRange("log.flood_burst", l.FloodBurst, 1, 100000)...)
 	errs = append(errs, inRange("log.flood_window", l.FloodWindow, Duration(100e6), Duration(3600e9))...)
 	return errs
+}
+
+// EventLog returns the Security Event Log's configuration from the file's
+// [device] and [log] tables, with keys; the caller adds what belongs to the
+// process that opens it (boot id, clock, logger, failure hook). The daemon
+// and the CLI's commands that write to the log both use it, so they apply
+// the same directory, size limit, policy and key evolution.
+func (c Config) EventLog(keys eventlog.Keys) eventlog.Config {
+	l := c.Log
+	archive := l.ArchiveDir
+	if archive == "" {
+		archive = filepath.Join(c.Device.StateDir, "log-archive")
+	}
+	return eventlog.Config{
+		Dir:                filepath.Join(c.Device.StateDir, "log"),
+		Keys:               keys,
+		DeviceName:         c.Device.Name,
+		MaxBytes:           int64(l.MaxSizeMiB) << 20,
+		Policy:             eventlog.Policy(l.Policy),
+		ArchiveDir:         archive,
+		EpochEntries:       uint64(l.EpochEntries),
+		EpochInterval:      l.EpochInterval.D(),
+		CheckpointEntries:  uint64(l.CheckpointEntries),
+		CheckpointInterval: l.CheckpointInterval.D(),
+		FloodBurst:         l.FloodBurst,
+		FloodWindow:        l.FloodWindow.D(),
+	}
 }

@@ -55,3 +55,21 @@ func TestSettingsNamesWhatChanged(t *testing.T) {
 		t.Errorf("no change listed as %v", d)
 	}
 }
+
+// The event log opens with the file's settings, in the state directory;
+// an empty archive_dir means STATE_DIR/log-archive.
+func TestEventLogFromFile(t *testing.T) {
+	c := Default()
+	c.Device.StateDir = "/var/lib/mg"
+	c.Log.MaxSizeMiB = 3
+	lc := c.EventLog(nil)
+	if lc.Dir != "/var/lib/mg/log" || lc.ArchiveDir != "/var/lib/mg/log-archive" || lc.MaxBytes != 3<<20 ||
+		lc.DeviceName != c.Device.Name || string(lc.Policy) != c.Log.Policy || lc.EpochEntries != uint64(c.Log.EpochEntries) ||
+		lc.CheckpointInterval != c.Log.CheckpointInterval.D() || lc.FloodBurst != c.Log.FloodBurst {
+		t.Errorf("event log config %+v", lc)
+	}
+	c.Log.ArchiveDir = "/mnt/usb/archive"
+	if lc := c.EventLog(nil); lc.ArchiveDir != "/mnt/usb/archive" {
+		t.Errorf("archive_dir ignored: %s", lc.ArchiveDir)
+	}
+}

@@ -3,7 +3,6 @@ package device
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/medguard/medguard/internal/eventlog"
 )
@@ -12,30 +11,9 @@ import (
 // tail against the last checkpoint and the sealed log state, and send the
 // events of the earlier boot steps to it.
 func (d *Device) openLog(ctx context.Context) (string, error) {
-	c := d.cfg.Config
-	lc := c.Log
-	archive := lc.ArchiveDir
-	if archive == "" {
-		archive = filepath.Join(c.Device.StateDir, "log-archive")
-	}
-	l, err := eventlog.Open(eventlog.Config{
-		Dir:                filepath.Join(c.Device.StateDir, "log"),
-		Keys:               d.keys,
-		BootID:             d.bootID,
-		DeviceName:         c.Device.Name,
-		Clock:              d.now,
-		Logger:             d.logger.With("part", "eventlog"),
-		MaxBytes:           int64(lc.MaxSizeMiB) << 20,
-		Policy:             eventlog.Policy(lc.Policy),
-		ArchiveDir:         archive,
-		EpochEntries:       uint64(lc.EpochEntries),
-		EpochInterval:      lc.EpochInterval.D(),
-		CheckpointEntries:  uint64(lc.CheckpointEntries),
-		CheckpointInterval: lc.CheckpointInterval.D(),
-		FloodBurst:         lc.FloodBurst,
-		FloodWindow:        lc.FloodWindow.D(),
-		OnFailure:          d.logFailure,
-	})
+	lc := d.cfg.Config.EventLog(d.keys)
+	lc.BootID, lc.Clock, lc.Logger, lc.OnFailure = d.bootID, d.now, d.logger.With("part", "eventlog"), d.logFailure
+	l, err := eventlog.Open(lc)
 	if err != nil {
 		return "", err
 	}
