@@ -3,7 +3,6 @@ package device
 import (
 	"crypto/rand"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -61,18 +60,9 @@ func TestConsoleOnDevice(t *testing.T) {
 	// A user created through the API while the page is open.
 	createUser := func(name string) {
 		t.Helper()
-		req, _ := http.NewRequest("POST", base+"/v1/users",
-			strings.NewReader(fmt.Sprintf(`{"name":%q,"role":"clinician","password":%q}`, name, rand.Text())))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("create user %s: %d %s", name, resp.StatusCode, b)
+		body := fmt.Sprintf(`{"name":%q,"role":"clinician","password":%q}`, name, rand.Text())
+		if code, b := apiCall(t, c, d, tok, "POST", "/v1/users", body); code != http.StatusCreated {
+			t.Fatalf("create user %s: %d %s", name, code, b)
 		}
 	}
 	createUser("nightnurse")
@@ -104,15 +94,8 @@ func TestConsoleOnDevice(t *testing.T) {
 	}
 
 	// The acknowledgement is an event in the log, with the comment.
-	req, _ := http.NewRequest("GET", base+"/v1/logs?limit=50", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), `"notify.acknowledged"`) || !strings.Contains(string(b), "planned: night shift") {
+	_, b := apiCall(t, c, d, tok, "GET", "/v1/logs?limit=50", "")
+	if !strings.Contains(b, `"notify.acknowledged"`) || !strings.Contains(b, "planned: night shift") {
 		t.Errorf("the acknowledgement is not in the log: %s", b)
 	}
 

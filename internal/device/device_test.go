@@ -550,6 +550,27 @@ func provision(t *testing.T, d *Device, cfg Config) (*http.Client, string) {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}, tok.Reveal()
 }
 
+// apiCall sends method path to d's HTTPS API through c, with the bearer
+// token (none if "") and a JSON body (none if ""), and returns the status
+// and the answer.
+func apiCall(t testing.TB, c *http.Client, d *Device, token, method, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, "https://"+d.apiAddr+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // The admin reads the Security Event Log and the software status through
 // the API; bad query parameters are refused with a message naming them;
 // without a session nothing is answered.
@@ -557,19 +578,7 @@ func TestLogAndSoftwareRoutes(t *testing.T) {
 	cfg, _ := testConfig(t)
 	d := start(t, cfg)
 	c, tok := provision(t, d, cfg)
-	get := func(path, token string) (int, string) {
-		req, _ := http.NewRequest("GET", "https://"+d.apiAddr+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	get := func(path, token string) (int, string) { return apiCall(t, c, d, token, "GET", path, "") }
 	if code, _ := get("/v1/logs", ""); code != http.StatusUnauthorized {
 		t.Errorf("GET /v1/logs without a session: %d, want 401", code)
 	}
