@@ -326,11 +326,6 @@ func (c *devClient) call(ctx context.Context, method, path string, body, out any
 	if r.StatusCode >= 400 {
 		var eb struct{ Error devAPIError }
 		if json.Unmarshal(b, &eb) != nil || eb.Error.Code == "" {
-			// The notifier's routes answer {"error": "message"}.
-			var plain struct{ Error string }
-			if json.Unmarshal(b, &plain) == nil && plain.Error != "" {
-				return &devAPIError{Status: r.StatusCode, Message: plain.Error}
-			}
 			return fmt.Errorf("%s %s: HTTP %d", method, path, r.StatusCode)
 		}
 		eb.Error.Status = r.StatusCode

@@ -207,6 +207,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.Encode(v)
 }
 
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
+// errorCodes are the stable codes of the notifier's refusals, the same as
+// the API's for the same status (docs/api.md, "Errors").
+var errorCodes = map[int]string{
+	http.StatusBadRequest:          "bad_request",
+	http.StatusUnauthorized:        "unauthenticated",
+	http.StatusForbidden:           "forbidden",
+	http.StatusNotFound:            "not_found",
+	http.StatusConflict:            "conflict",
+	http.StatusInternalServerError: "internal",
+	http.StatusServiceUnavailable:  "busy",
+}
+
+// writeError answers in the API's error shape,
+// {"error": {"code": "…", "message": "…"}}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]map[string]string{"error": {"code": errorCodes[status], "message": msg}})
 }

@@ -99,8 +99,14 @@ func TestInboxAPI(t *testing.T) {
 	if code, body := do(t, "POST", ack, "admin", `{"comment":"checked: reinstalled"}`); code != 200 || !strings.Contains(body, `"by": "admin"`) {
 		t.Fatalf("ack: %d %s", code, body)
 	}
-	if code, _ := do(t, "POST", ack, "admin", `{"comment":"again"}`); code != http.StatusConflict {
+	if code, body := do(t, "POST", ack, "admin", `{"comment":"again"}`); code != http.StatusConflict {
 		t.Errorf("second ack: %d", code)
+	} else {
+		// Refusals have the API's shape: a stable code and a message.
+		var e struct{ Error struct{ Code, Message string } }
+		if json.Unmarshal([]byte(body), &e) != nil || e.Error.Code != "conflict" || !strings.Contains(e.Error.Message, "already acknowledged") {
+			t.Errorf("second ack answered %s", body)
+		}
 	}
 	if code, _ := do(t, "POST", base+"/999/ack", "admin", `{"comment":"x"}`); code != 404 {
 		t.Errorf("ack unknown: %d", code)

@@ -38,11 +38,8 @@ async function call(method, path, body) {
   const r = await fetch(path, opt);
   const data = r.status === 204 ? {} : await r.json().catch(() => ({}));
   if (!r.ok) {
-    // The API answers {"error": {"code", "message"}}; the notifier's
-    // routes answer {"error": "message"}.
-    const err = typeof data.error === 'string' ? { message: data.error } : data.error || {};
-    const e = new Error(err.message || r.statusText);
-    e.code = err.code;
+    const e = new Error((data.error && data.error.message) || r.statusText);
+    e.code = data.error && data.error.code;
     e.status = r.status;
     throw e;
   }
