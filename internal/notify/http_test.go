@@ -103,7 +103,9 @@ func TestInboxAPI(t *testing.T) {
 		t.Errorf("second ack: %d", code)
 	} else {
 		// Refusals have the API's shape: a stable code and a message.
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		if json.Unmarshal([]byte(body), &e) != nil || e.Error.Code != "conflict" || !strings.Contains(e.Error.Message, "already acknowledged") {
 			t.Errorf("second ack answered %s", body)
 		}
